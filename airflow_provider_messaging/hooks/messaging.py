@@ -1,0 +1,346 @@
+"""``MessagingHook``: authentication, the HTTP session, retries and the platform's error codes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
+
+from airflow_provider_messaging.exceptions import (
+    AmbiguousSendError,
+    DuplicateMessageError,
+    InvalidDestAddrError,
+    InvalidIpAddressError,
+    InvalidLoginError,
+    InvalidPasswordError,
+    MessagingApiError,
+    TransportError,
+    error_from_response,
+)
+from airflow_provider_messaging.models.results import SendResult
+from airflow_provider_messaging.models.send import SendRequest
+
+ErrorParser = Callable[[int, bytes, "str | None"], MessagingApiError]
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+@dataclass(frozen=True)
+class MessagingSettings:
+    """The connection, read once: base URL, credentials and the [decided] extras with defaults."""
+
+    base_url: str
+    login: str
+    password: str
+    send_path: str = "/send"
+    status_path: str = "/status"
+    templates_url: str = "/api/message-matchers"
+    api_key: str | None = None
+    default_service_number: str | None = None
+    viber_sessions: bool = False
+    timeout: float = 30.0
+    max_retries: int = 5
+    verify_ssl: bool = True
+    proxy: str | None = None
+    platform_dedup: bool = False
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+
+    def url(self, path_or_url: str) -> str:
+        """A path is joined to the base URL (keeping its path prefix); an absolute URL is kept."""
+        if urlsplit(path_or_url).scheme:
+            return path_or_url
+        return f"{self.base_url.rstrip('/')}/{path_or_url.lstrip('/')}"
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> MessagingSettings:
+        extra: dict[str, Any] = dict(conn.extra_dejson or {})
+        host = (conn.host or "").strip()
+        if not host:
+            raise ValueError(f"connection {conn.conn_id!r}: host (the platform's base URL) is required")
+        if "://" not in host:
+            scheme = extra.get("scheme") or conn.schema or "https"
+            host = f"{scheme}://{host}"
+        if conn.port and urlsplit(host).port is None:
+            parts = urlsplit(host)
+            host = f"{parts.scheme}://{parts.hostname}:{conn.port}{parts.path}"
+        if not conn.login or not conn.password:
+            raise ValueError(f"connection {conn.conn_id!r}: login and password (the partner's credentials) are required")
+        kwargs: dict[str, Any] = {}
+        for key in ("send_path", "status_path", "templates_url", "api_key", "default_service_number", "proxy"):
+            if extra.get(key) not in (None, ""):
+                kwargs[key] = str(extra[key])
+        for key in ("viber_sessions", "verify_ssl", "platform_dedup"):
+            if key in extra and extra[key] not in (None, ""):
+                kwargs[key] = _truthy(extra[key])
+        for key, conv in (("timeout", float), ("max_retries", int), ("backoff_initial", float), ("backoff_max", float)):
+            if extra.get(key) not in (None, ""):
+                try:
+                    kwargs[key] = conv(extra[key])
+                except (TypeError, ValueError):
+                    raise ValueError(f"connection {conn.conn_id!r}: extra {key!r} must be a number, got {extra[key]!r}") from None
+        if kwargs.get("max_retries", 0) < 0:
+            raise ValueError(f"connection {conn.conn_id!r}: extra 'max_retries' must be >= 0")
+        return cls(base_url=host, login=conn.login, password=conn.password, **kwargs)
+
+
+class MessagingHook(BaseHook):
+    """Talks to the messaging platform's REST API (SPEC §1–§4).
+
+    :param messaging_conn_id: the ``messaging`` connection (default ``messaging_default``).
+    :param timeout: overrides the connection extra ``timeout`` (seconds, default 30).
+    :param max_retries: overrides the connection extra ``max_retries`` (retries after the first try).
+    :param sleep: how to wait between retries (tests inject a recorder; default ``time.sleep``).
+    """
+
+    conn_name_attr = "messaging_conn_id"
+    default_conn_name = "messaging_default"
+    conn_type = "messaging"
+    hook_name = "Messaging (Viber / WhatsApp)"
+
+    def __init__(
+        self,
+        messaging_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        sleep: Callable[[float], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.messaging_conn_id = messaging_conn_id
+        self._timeout_override = timeout
+        self._max_retries_override = max_retries
+        self._sleep = sleep or time.sleep
+        self._session: requests.Session | None = None
+
+    # --- connection -----------------------------------------------------------------------------
+    @cached_property
+    def settings(self) -> MessagingSettings:
+        conn = self.get_connection(self.messaging_conn_id)
+        settings = MessagingSettings.from_connection(conn)
+        mask_secret(settings.password)
+        if settings.api_key:
+            mask_secret(settings.api_key)
+        overrides: dict[str, Any] = {}
+        if self._timeout_override is not None:
+            overrides["timeout"] = float(self._timeout_override)
+        if self._max_retries_override is not None:
+            overrides["max_retries"] = int(self._max_retries_override)
+        if overrides:
+            settings = MessagingSettings(**{**settings.__dict__, **overrides})
+        return settings
+
+    def get_conn(self) -> requests.Session:
+        """The hook's one ``requests.Session`` (keep-alive, connection pool)."""
+        if self._session is None:
+            s = self.settings
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.verify = s.verify_ssl
+            if s.proxy:
+                session.proxies = {"http": s.proxy, "https": s.proxy}
+            session.headers.update(JSON_HEADERS)
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> MessagingHook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transport ------------------------------------------------------------------------------
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Exponential backoff with full jitter, never shorter than the platform's Retry-After."""
+        s = self.settings
+        backoff = tenacity.wait_random_exponential(multiplier=s.backoff_initial, max=s.backoff_max)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        return max(backoff, retry_after or 0.0)
+
+    def _retrying(self) -> tenacity.Retrying:
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: isinstance(e, MessagingApiError) and e.retryable),
+            stop=tenacity.stop_after_attempt(self.settings.max_retries + 1),
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0
+        self.log.warning("Attempt %d failed (%s); retrying in %.2f s", state.attempt_number, exc, wait)
+
+    def _post_once(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        *,
+        safe_to_repeat: bool,
+        error_parser: ErrorParser = error_from_response,
+    ) -> requests.Response:
+        """One POST. Transport failures become ``TransportError``; non-200 answers typed errors."""
+        try:
+            response = self.get_conn().post(url, data=body, headers=headers, timeout=self.settings.timeout)
+        except (requests.ConnectTimeout,) as exc:
+            raise TransportError(f"could not connect to {url}: timed out", ambiguous=False, retryable=True) from exc
+        except requests.ConnectionError as exc:
+            never_sent = _never_sent(exc)
+            ambiguous = not never_sent
+            if ambiguous and not safe_to_repeat:
+                raise AmbiguousSendError(
+                    f"the connection to {url} broke after the request was sent; the platform may have "
+                    "accepted it, so it is not resent (set the connection extra platform_dedup=true if "
+                    "the platform's duplicate control is on for this account)",
+                    ambiguous=True, retryable=False,
+                ) from exc
+            raise TransportError(f"connection to {url} failed: {type(exc).__name__}", ambiguous=ambiguous, retryable=True) from exc
+        except requests.Timeout as exc:
+            if not safe_to_repeat:
+                raise AmbiguousSendError(
+                    f"no answer from {url} within {self.settings.timeout} s; the platform may have accepted "
+                    "the request, so it is not resent (set platform_dedup=true if the platform's duplicate "
+                    "control is on for this account)",
+                    ambiguous=True, retryable=False,
+                ) from exc
+            raise TransportError(f"no answer from {url} within {self.settings.timeout} s", ambiguous=True, retryable=True) from exc
+        if response.status_code != 200:
+            raise error_parser(response.status_code, response.content, response.headers.get("Retry-After"))
+        return response
+
+    def post_json(
+        self,
+        url: str,
+        payload: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        safe_to_repeat: bool = True,
+        error_parser: ErrorParser = error_from_response,
+    ) -> requests.Response:
+        """POST ``payload`` (serialised once: every retry sends the byte-identical body) with retries.
+
+        ``safe_to_repeat`` False (a send when the platform's dedup is not known to be on) means a
+        request that may have reached the platform is never sent again. ``error_parser`` turns a
+        non-200 answer into a typed ``MessagingApiError`` (default: the send-error table).
+        """
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        for attempt in self._retrying():
+            with attempt:
+                return self._post_once(url, body, headers, safe_to_repeat=safe_to_repeat, error_parser=error_parser)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _json(response: requests.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise error_from_response(response.status_code, response.content) from None
+        if not isinstance(data, dict):
+            raise error_from_response(response.status_code, response.content)
+        return data
+
+    def credentials(self) -> dict[str, str]:
+        s = self.settings
+        return {"login": s.login, "password": s.password}
+
+    # --- sending --------------------------------------------------------------------------------
+    def send(self, message: SendRequest | Mapping[str, Any]) -> SendResult:
+        """Send one message (SPEC §1); the body is validated before any request.
+
+        :param message: a ``SendRequest`` or a dict in its wire shape (camelCase, no credentials).
+        :return: ``SendResult(mt_num, id, duplicate)``. An id the platform already accepted (code 10)
+            is not an error: nothing is resent and ``duplicate`` is True.
+        """
+        request = SendRequest.parse(message, "message")
+        request.check_account(viber_sessions=self.settings.viber_sessions)
+        payload = {**self.credentials(), **request.to_wire()}
+        self.log.info("Sending %s message id=%s to %s", request.channel.value, request.id, _mask_number(request.dest_addr))
+        try:
+            response = self.post_json(
+                self.settings.url(self.settings.send_path), payload,
+                safe_to_repeat=self.settings.platform_dedup,
+            )
+        except DuplicateMessageError:
+            self.log.warning("The platform already accepted message id=%s: not sent again", request.id)
+            return SendResult(id=request.id, duplicate=True)
+        data = self._json(response)
+        mt_num = data.get("mtNum")
+        if mt_num in (None, ""):
+            raise error_from_response(response.status_code, response.content)
+        result = SendResult(mt_num=str(mt_num), id=data.get("id", request.id))
+        self.log.info("Accepted: mtNum=%s id=%s", result.mt_num, result.id)
+        return result
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials without sending anything.
+
+        Sends a deliberately incomplete request (no message): codes 5/6 mean bad credentials, 2 a
+        blocked IP; a validation code (4, 7, 8, 9, 11) means the credentials were accepted.
+        """
+        try:
+            payload = {**self.credentials(), "destAddr": ""}
+            self.post_json(self.settings.url(self.settings.send_path), payload, safe_to_repeat=True)
+        except (InvalidLoginError, InvalidPasswordError) as exc:
+            return False, f"the platform refused the credentials: {exc}"
+        except InvalidIpAddressError as exc:
+            return False, f"the platform refused this machine's IP address: {exc}"
+        except InvalidDestAddrError:
+            return True, "credentials accepted"
+        except MessagingApiError as exc:
+            if exc.code in (4, 7, 9, 11):
+                return True, "credentials accepted"
+            return False, str(exc)
+        except ValueError as exc:
+            return False, str(exc)
+        return False, "the platform accepted an empty request: check that host and send_path point at the send method"
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection failed before the request left (refused, DNS): safe to resend."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, (NewConnectionError, NameResolutionError, ConnectionRefusedError)):
+            return True
+        reason = getattr(cause, "reason", None)
+        if isinstance(reason, BaseException):
+            cause = reason
+            continue
+        args = getattr(cause, "args", ())
+        nxt = next((a for a in args if isinstance(a, BaseException)), None)
+        cause = nxt or cause.__cause__ or cause.__context__
+    return False
+
+
+def _mask_number(number: str) -> str:
+    """Recipient for logs: enough to recognise it, not the whole number."""
+    return number[:4] + "*" * max(0, len(number) - 6) + number[-2:] if len(number) > 6 else "***"
