@@ -29,6 +29,8 @@ from airflow_provider_messaging.exceptions import (
     TransportError,
     error_from_response,
 )
+from airflow_provider_messaging.hooks._status import StatusMixin
+from airflow_provider_messaging.hooks._templates import TemplatesMixin
 from airflow_provider_messaging.models.results import SendResult
 from airflow_provider_messaging.models.send import SendRequest
 
@@ -101,7 +103,7 @@ class MessagingSettings:
         return cls(base_url=host, login=conn.login, password=conn.password, **kwargs)
 
 
-class MessagingHook(BaseHook):
+class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     """Talks to the messaging platform's REST API (SPEC §1–§4).
 
     :param messaging_conn_id: the ``messaging`` connection (default ``messaging_default``).
