@@ -140,7 +140,7 @@ class MessageData(WireModel):
     @classmethod
     def _service_number(cls, v: Any) -> Any:
         if v is None or (isinstance(v, str) and not v.strip()):
-            raise ValueError("required: the sender name the message goes out from (platform error 7)")
+            raise ValueError("is required: the sender name the message goes out from (platform error 7)")
         return v
 
     @model_validator(mode="after")

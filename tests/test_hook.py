@@ -1,0 +1,326 @@
+"""MessagingHook against real HTTP peers: wire JSON, each error code, retries, secrets."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from contextlib import contextmanager
+
+import pytest
+from werkzeug import Response
+
+from airflow_provider_messaging import exceptions as exc
+from airflow_provider_messaging.hooks.messaging import MessagingHook
+from airflow_provider_messaging.models import InvalidMessageError, compose_message
+
+PASSWORD = "s3cret-pass"
+MSG = {"destAddr": "+7 900 123-45-67", "id": "m-1",
+       "message": {"type": "VIBER", "data": {"instantContent": {"type": "TEXT", "data": {"text": "hi"}},
+                                             "serviceNumber": "SENDER"}}}
+
+
+def make_hook(sleeps: list | None = None, **kw) -> MessagingHook:
+    return MessagingHook(sleep=(sleeps.append if sleeps is not None else (lambda s: None)), **kw)
+
+
+def error_body(code: int, description: str, extended: str | None = None) -> str:
+    body = {"error": {"code": code, "description": description}}
+    if extended:
+        body["extendedDescription"] = extended
+    return json.dumps(body)
+
+
+@pytest.fixture
+def platform(httpserver, set_conn):
+    set_conn(httpserver.url_for("/api"), password=PASSWORD)
+    return httpserver
+
+
+def test_send_posts_the_seed_body_with_credentials_and_returns_mt_num(platform):
+    platform.expect_oneshot_request("/api/send", method="POST").respond_with_json({"mtNum": "7390612217"})
+    result = make_hook().send(MSG)
+    assert (result.mt_num, result.id, result.duplicate) == ("7390612217", "m-1", False)
+    (request, _), = platform.log
+    assert request.headers["Content-Type"].startswith("application/json")
+    assert json.loads(request.data) == {
+        "login": "partner", "password": PASSWORD, "destAddr": "79001234567", "id": "m-1",
+        "message": {"type": "VIBER", "data": {"instantContent": {"type": "TEXT", "data": {"text": "hi"}},
+                                              "serviceNumber": "SENDER"}}}
+
+
+def test_send_accepts_the_model_and_whatsapp_echoes_id(platform):
+    platform.expect_oneshot_request("/api/send").respond_with_json({"mtNum": "107930572", "id": "8770599"})
+    msg = compose_message(channel="whatsapp", dest_addr="79001234567", service_number="S", text="x",
+                          message_id="8770599")
+    assert make_hook().send(msg).id == "8770599"
+
+
+def test_send_path_extra_and_absolute_templates_url(httpserver, set_conn):
+    set_conn(httpserver.url_for("/prefix/"), send_path="v2/messages", templates_url="https://other.example/t")
+    httpserver.expect_oneshot_request("/prefix/v2/messages").respond_with_json({"mtNum": "1"})
+    hook = make_hook()
+    assert hook.send(MSG).mt_num == "1"
+    assert hook.settings.url(hook.settings.templates_url) == "https://other.example/t"
+
+
+def test_invalid_input_is_refused_before_any_request(platform):
+    bad = json.loads(json.dumps(MSG))
+    bad["message"]["data"]["instantContent"]["data"]["text"] = "x" * 1001
+    with pytest.raises(InvalidMessageError, match="text: Viber text is at most 1000"):
+        make_hook().send(bad)
+    assert platform.log == []
+
+
+def test_viber_sessions_extra_refuses_button_before_any_request(httpserver, set_conn):
+    set_conn(httpserver.url_for("/"), viber_sessions=True)
+    msg = compose_message(channel="viber", dest_addr="79001234567", service_number="S", text="t",
+                          button_caption="c", button_url="https://x")
+    with pytest.raises(InvalidMessageError, match="Viber sessions"):
+        make_hook().send(msg)
+    assert httpserver.log == []
+
+
+FAIL_FAST = [(2, 403, exc.InvalidIpAddressError), (4, 400, exc.InvalidRequestError),
+             (5, 401, exc.InvalidLoginError), (6, 401, exc.InvalidPasswordError),
+             (7, 400, exc.ServiceNumberNotDefinedError), (8, 406, exc.InvalidDestAddrError),
+             (9, 406, exc.InvalidMessageTypeError), (11, 406, exc.InvalidTtlError)]
+
+
+@pytest.mark.parametrize("code, status, cls", FAIL_FAST, ids=[str(c[0]) for c in FAIL_FAST])
+def test_non_retryable_codes_fail_at_once_with_a_typed_error(platform, code, status, cls):
+    platform.expect_request("/api/send").respond_with_data(
+        error_body(code, "Invalid request", "Message is too long (2618 symbols). Viber message max length is 2000 symbols."),
+        status=status, content_type="application/json")
+    sleeps: list = []
+    with pytest.raises(cls) as err:
+        make_hook(sleeps).send(MSG)
+    e = err.value
+    assert (e.code, e.http_status, e.retryable) == (code, status, False)
+    assert e.extended_description.startswith("Message is too long")
+    assert len(platform.log) == 1 and sleeps == []
+    assert f"code {code}" in str(e)
+
+
+def test_messages_say_what_to_fix(platform):
+    platform.expect_request("/api/send").respond_with_data(error_body(6, "Invalid password"), status=401)
+    with pytest.raises(exc.AuthenticationError, match="check the connection's password"):
+        make_hook().send(MSG)
+
+
+@pytest.mark.parametrize("code, status, cls", [(1, 503, exc.ServiceUnavailableError), (3, 429, exc.ThrottledError),
+                                               (100, 500, exc.PlatformError)])
+def test_transient_codes_are_retried_with_the_byte_identical_body(platform, code, status, cls):
+    platform.expect_ordered_request("/api/send").respond_with_data(error_body(code, "x"), status=status)
+    platform.expect_ordered_request("/api/send").respond_with_data(error_body(code, "x"), status=status)
+    platform.expect_ordered_request("/api/send").respond_with_json({"mtNum": "42"})
+    sleeps: list = []
+    assert make_hook(sleeps).send(MSG).mt_num == "42"
+    bodies = [req.data for req, _ in platform.log]
+    assert len(bodies) == 3 and len(set(bodies)) == 1
+    assert json.loads(bodies[0])["id"] == "m-1"
+    assert len(sleeps) == 2
+
+
+def test_retries_are_bounded_by_max_retries(platform, set_conn):
+    set_conn(platform.url_for("/api"), max_retries=2, password=PASSWORD)
+    platform.expect_request("/api/send").respond_with_data(error_body(1, "Service is unavailable"), status=503)
+    sleeps: list = []
+    with pytest.raises(exc.ServiceUnavailableError) as err:
+        make_hook(sleeps).send(MSG)
+    assert len(platform.log) == 3 and len(sleeps) == 2
+    assert err.value.retryable
+
+
+def test_backoff_grows_exponentially_within_bounds(platform, set_conn):
+    set_conn(platform.url_for("/api"), max_retries=6, backoff_initial=1, backoff_max=8, password=PASSWORD)
+    platform.expect_request("/api/send").respond_with_data(error_body(100, "100"), status=500)
+    sleeps: list = []
+    with pytest.raises(exc.PlatformError):
+        make_hook(sleeps).send(MSG)
+    assert len(sleeps) == 6
+    assert all(0 <= s <= 8 for s in sleeps)
+    # full jitter: the n-th wait is drawn from [0, min(8, 2**n)]
+    assert all(s <= min(8, 2 ** (i + 1)) for i, s in enumerate(sleeps))
+
+
+def test_retry_after_is_honoured(platform):
+    platform.expect_ordered_request("/api/send").respond_with_data(
+        error_body(3, "Too many connections"), status=429, headers={"Retry-After": "7"})
+    platform.expect_ordered_request("/api/send").respond_with_json({"mtNum": "9"})
+    sleeps: list = []
+    assert make_hook(sleeps).send(MSG).mt_num == "9"
+    assert sleeps == [pytest.approx(7, abs=0.01)] or sleeps[0] >= 7
+
+
+def test_code_10_means_already_accepted_never_resent(platform):
+    platform.expect_request("/api/send").respond_with_data(error_body(10, "Prohibited sending duplicates"), status=409)
+    result = make_hook().send(MSG)
+    assert result.duplicate and result.mt_num is None and result.id == "m-1"
+    assert len(platform.log) == 1
+
+
+@pytest.mark.parametrize("status, body, retryable", [
+    (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", True),
+    (504, "", True),
+    (404, "Not Found", False),
+    (418, '{"unexpected": true}', False),
+])
+def test_undocumented_answers_give_a_typed_error_with_status_and_snippet(platform, set_conn, status, body, retryable):
+    set_conn(platform.url_for("/api"), max_retries=1, password=PASSWORD)
+    platform.expect_request("/api/send").respond_with_data(body, status=status, content_type="text/html")
+    with pytest.raises(exc.UnexpectedResponseError) as err:
+        make_hook().send(MSG)
+    e = err.value
+    assert e.http_status == status and e.retryable is retryable
+    assert len(platform.log) == (2 if retryable else 1)
+    assert f"HTTP {status}" in str(e)
+    if body.startswith("<html>"):
+        assert "502 Bad Gateway" in str(e)
+    if not body:
+        assert "(empty body)" in str(e)
+
+
+def test_200_without_mt_num_is_an_error(platform):
+    platform.expect_request("/api/send").respond_with_data("OK", status=200)
+    with pytest.raises(exc.UnexpectedResponseError, match="HTTP 200"):
+        make_hook().send(MSG)
+
+
+# --- transport failures -------------------------------------------------------------------------
+@contextmanager
+def dropping_server():
+    """Accepts a connection, reads the whole request, then closes without answering."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            data = b""
+            conn.settimeout(2)
+            try:
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+                while len(body) < length:
+                    body += conn.recv(65536)
+                received.append(body)
+            finally:
+                conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.getsockname()[1]}", received
+    finally:
+        stop.set()
+        t.join()
+        srv.close()
+
+
+def test_dropped_connection_after_sending_is_not_resent_when_dedup_is_not_known(set_conn):
+    with dropping_server() as (url, received):
+        set_conn(url)
+        sleeps: list = []
+        with pytest.raises(exc.AmbiguousSendError, match="may have accepted"):
+            make_hook(sleeps).send(MSG)
+    assert len(received) == 1 and sleeps == []
+
+
+def test_dropped_connection_is_retried_with_the_same_id_when_platform_dedup_is_on(set_conn):
+    with dropping_server() as (url, received):
+        set_conn(url, platform_dedup=True, max_retries=2)
+        with pytest.raises(exc.TransportError) as err:
+            make_hook().send(MSG)
+    assert err.value.ambiguous
+    assert len(received) == 3 and len(set(received)) == 1
+
+
+def test_connection_refused_is_retried_then_fails_clearly(set_conn):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    set_conn(f"http://127.0.0.1:{port}", max_retries=2)
+    sleeps: list = []
+    with pytest.raises(exc.TransportError) as err:
+        make_hook(sleeps).send(MSG)
+    assert not err.value.ambiguous and len(sleeps) == 2
+
+
+def test_read_timeout_is_ambiguous(httpserver, set_conn):
+    import time
+
+    def slow(request):
+        time.sleep(0.3)
+        return Response(json.dumps({"mtNum": "1"}), content_type="application/json")
+
+    httpserver.expect_request("/send").respond_with_handler(slow)
+    set_conn(httpserver.url_for("/"), timeout=0.1)
+    with pytest.raises(exc.AmbiguousSendError, match="no answer"):
+        make_hook().send(MSG)
+    deadline = time.monotonic() + 2
+    while not httpserver.log and time.monotonic() < deadline:  # let the slow answer finish
+        time.sleep(0.05)
+    assert len(httpserver.log) == 1
+
+
+# --- test_connection ----------------------------------------------------------------------------
+@pytest.mark.parametrize("code, status, ok", [(8, 406, True), (4, 400, True), (5, 401, False), (6, 401, False),
+                                              (2, 403, False)])
+def test_test_connection_checks_credentials_without_sending(platform, code, status, ok):
+    platform.expect_request("/api/send").respond_with_data(error_body(code, "x"), status=status)
+    success, message = make_hook().test_connection()
+    assert success is ok
+    (request, _), = platform.log
+    body = json.loads(request.data)
+    assert "message" not in body  # nothing that could be delivered
+    assert PASSWORD not in message
+
+
+# --- secrets --------------------------------------------------------------------------------------
+def test_password_never_in_logs_or_exception_text(platform, capfd):
+    from airflow.sdk.log import redact
+
+    platform.expect_request("/api/send").respond_with_data(error_body(6, "Invalid password"), status=401)
+    hook = make_hook()
+    with pytest.raises(exc.InvalidPasswordError) as err:
+        hook.send(MSG)
+    out, errout = capfd.readouterr()
+    assert "Sending VIBER message id=m-1" in out + errout  # the hook did log, without the secret
+    assert PASSWORD not in out + errout
+    assert PASSWORD not in str(err.value) and PASSWORD not in repr(err.value.__dict__)
+    # registered with the masker, so Airflow's task log pipeline redacts it (see test_send_operator)
+    assert redact(f"pw={PASSWORD}") == "pw=***"
+
+
+def test_connection_settings_are_read_with_defaults(set_conn, httpserver):
+    set_conn("api.example.com", scheme="http")
+    s = MessagingHook().settings
+    assert s.base_url == "http://api.example.com"
+    assert (s.send_path, s.status_path, s.templates_url) == ("/send", "/status", "/api/message-matchers")
+    assert (s.timeout, s.max_retries, s.verify_ssl, s.viber_sessions, s.platform_dedup) == (30.0, 5, True, False, False)
+
+
+def test_connection_without_credentials_is_refused(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_DEFAULT", json.dumps({"conn_type": "messaging", "host": "http://x"}))
+    with pytest.raises(ValueError, match="login and password"):
+        MessagingHook().settings
+
+
+def test_one_session_per_hook_reused_across_sends(platform):
+    platform.expect_request("/api/send").respond_with_json({"mtNum": "1"})
+    hook = make_hook()
+    session = hook.get_conn()
+    hook.send(MSG)
+    hook.send(MSG)
+    assert hook.get_conn() is session
