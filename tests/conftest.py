@@ -96,3 +96,12 @@ def task_states(dag_run) -> dict[str, str]:
         name = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
         out[name] = str(ti.state.value if hasattr(ti.state, "value") else ti.state)
     return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def task_process_logging():
+    """Configure logging as Airflow's task process does (structlog with the secrets masker), so
+    tests see what a task log would show."""
+    from airflow.sdk.log import configure_logging
+
+    configure_logging()

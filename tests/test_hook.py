@@ -295,7 +295,9 @@ def test_password_never_in_logs_or_exception_text(platform, capfd):
     hook = make_hook()
     with pytest.raises(exc.InvalidPasswordError) as err:
         hook.send(MSG)
+    hook.log.info("even a careless log line: password=%s", hook.settings.password)
     out, errout = capfd.readouterr()
+    assert "password=***" in out + errout
     assert "Sending VIBER message id=m-1" in out + errout  # the hook did log, without the secret
     assert PASSWORD not in out + errout
     assert PASSWORD not in str(err.value) and PASSWORD not in repr(err.value.__dict__)

@@ -1,0 +1,42 @@
+"""DAGs used by tests/test_send_operator.py (run with dag.test())."""
+
+from __future__ import annotations
+
+import datetime
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_messaging.hooks.messaging import MessagingHook
+from airflow_provider_messaging.operators.send import SendViberMessageOperator, SendWhatsAppMessageOperator
+
+START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+with DAG("send_basic", schedule=None, start_date=START, params={"name": "Ann"}) as send_basic:
+    SendViberMessageOperator(
+        task_id="viber", dest_addr="+7 (900) 123-45-67", text="Hello {{ params.name }}", service_number="SENDER",
+        extra_params={"run": "{{ run_id }}"},
+    )
+    SendWhatsAppMessageOperator(task_id="whatsapp", dest_addr="89001234568", image_url="https://example.ru/image",
+                                ttl=1440)
+
+with DAG("send_mapped", schedule=None, start_date=START) as send_mapped:
+    SendViberMessageOperator.partial(task_id="viber", text="hi", service_number="SENDER").expand(
+        dest_addr=["79000000001", "79000000002", "79000000003"])
+
+with DAG("send_invalid", schedule=None, start_date=START) as send_invalid:
+    SendViberMessageOperator(task_id="viber", dest_addr="79001234567", text="x" * 1001, service_number="SENDER",
+                             retries=2, retry_delay=datetime.timedelta(seconds=0))
+
+with DAG("send_retry", schedule=None, start_date=START) as send_retry:
+    SendViberMessageOperator(task_id="viber", dest_addr="79001234567", text="once", service_number="SENDER",
+                             retries=1, retry_delay=datetime.timedelta(seconds=0))
+
+with DAG("send_secret_log", schedule=None, start_date=START) as send_secret_log:
+
+    @task
+    def leak_attempt():
+        hook = MessagingHook()
+        hook.log.info("the password is %s and the key is %s", hook.settings.password, hook.settings.api_key)
+        return "logged"
+
+    leak_attempt()

@@ -1,0 +1,97 @@
+"""Send operators in real DAG runs (dag.test() on a real Airflow with a SQLite DB)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import task_states, xcom_values
+from tests.test_hook import dropping_server
+
+from airflow_provider_messaging.operators.send import default_message_id
+
+DAGS = "tests/dags/send_dags.py"
+
+
+def test_viber_and_whatsapp_send_with_templating_and_xcom(load_dag, httpserver, set_conn):
+    httpserver.expect_request("/send").respond_with_json({"mtNum": "555"})
+    set_conn(httpserver.url_for("/"), default_service_number="DEFAULT")
+    dr = load_dag(DAGS, "send_basic").test()
+    assert task_states(dr) == {"viber": "success", "whatsapp": "success"}
+    bodies = {json.loads(r.data)["message"]["type"]: json.loads(r.data) for r, _ in httpserver.log}
+    viber, whatsapp = bodies["VIBER"], bodies["WHATSAPP"]
+    assert viber["message"]["data"]["instantContent"] == {"type": "TEXT", "data": {"text": "Hello Ann"}}
+    assert viber["extraParam"] == f"run={dr.run_id}"
+    assert viber["destAddr"] == "79001234567"
+    assert whatsapp["message"]["data"]["serviceNumber"] == "DEFAULT"  # from the connection
+    assert whatsapp["message"]["data"]["instantContent"]["type"] == "IMAGE_URL"
+    expected_id = default_message_id(dag_id="send_basic", task_id="viber", map_index=-1,
+                                     run_key=dr.logical_date.isoformat(), channel="VIBER", dest_addr="79001234567")
+    assert viber["id"] == expected_id
+    assert xcom_values(dr, "viber") == {-1: {"mt_num": "555", "id": expected_id, "dest_addr": "79001234567",
+                                             "channel": "VIBER", "duplicate": False}}
+    assert "password" not in json.dumps(xcom_values(dr, "whatsapp"))
+
+
+def test_default_id_is_deterministic_and_distinguishes_what_identifies_a_send():
+    base = dict(dag_id="d", task_id="t", map_index=-1, run_key="2026-01-01T00:00:00+00:00", channel="VIBER",
+                dest_addr="+7 900 123-45-67")
+    same = default_message_id(**{**base, "dest_addr": "79001234567"})
+    assert default_message_id(**base) == same  # normalised recipient
+    assert re.fullmatch(r"[0-9a-f]{32}", same)
+    for change in ({"dag_id": "e"}, {"task_id": "u"}, {"map_index": 0}, {"run_key": "r2"},
+                   {"channel": "WHATSAPP"}, {"dest_addr": "79001234568"}):
+        assert default_message_id(**{**base, **change}) != same, change
+
+
+def test_mapped_sends_one_message_per_recipient_with_distinct_ids(load_dag, httpserver, set_conn):
+    counter = iter(range(100, 200))
+    httpserver.expect_request("/send").respond_with_handler(
+        lambda req: __import__("werkzeug").Response(json.dumps({"mtNum": str(next(counter))}),
+                                                    content_type="application/json"))
+    set_conn(httpserver.url_for("/"))
+    dr = load_dag(DAGS, "send_mapped").test()
+    assert set(task_states(dr).values()) == {"success"} and len(task_states(dr)) == 3
+    sent = [json.loads(r.data) for r, _ in httpserver.log]
+    assert sorted(b["destAddr"] for b in sent) == ["79000000001", "79000000002", "79000000003"]
+    assert len({b["id"] for b in sent}) == 3
+    values = xcom_values(dr, "viber")
+    assert sorted(values) == [0, 1, 2]
+    assert {v["dest_addr"] for v in values.values()} == {"79000000001", "79000000002", "79000000003"}
+
+
+def test_invalid_input_fails_without_request_and_without_retries(load_dag, httpserver, set_conn, capfd):
+    set_conn(httpserver.url_for("/"))
+    dr = load_dag(DAGS, "send_invalid").test()
+    assert task_states(dr) == {"viber": "failed"}
+    assert httpserver.log == []
+    out = "".join(capfd.readouterr())
+    assert "message.data.instantContent.data.text: Viber text is at most 1000 characters" in out
+
+
+def test_retry_after_an_unanswered_send_does_not_resend_without_platform_dedup(load_dag, set_conn):
+    with dropping_server() as (url, received):
+        set_conn(url)
+        dr = load_dag(DAGS, "send_retry").test()
+    assert task_states(dr) == {"viber": "failed"}
+    assert len(received) == 1  # the second try refused to risk a second message
+
+
+def test_retry_after_an_unanswered_send_resends_same_id_with_platform_dedup(load_dag, set_conn):
+    with dropping_server() as (url, received):
+        set_conn(url, platform_dedup=True, max_retries=1)
+        dr = load_dag(DAGS, "send_retry").test()
+    assert task_states(dr) == {"viber": "failed"}
+    ids = {json.loads(body)["id"] for body in received}
+    assert len(received) == 4 and len(ids) == 1  # 2 tries x (1 + 1 retry), one partner id
+
+
+def test_secrets_are_masked_in_task_logs(load_dag, httpserver, set_conn, capfd):
+    set_conn(httpserver.url_for("/"), password="pw-visible-nowhere", api_key="key-visible-nowhere")
+    dr = load_dag(DAGS, "send_secret_log").test()
+    assert task_states(dr) == {"leak_attempt": "success"}
+    out = "".join(capfd.readouterr())
+    assert "the password is" in out
+    assert "pw-visible-nowhere" not in out and "key-visible-nowhere" not in out
