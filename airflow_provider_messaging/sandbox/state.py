@@ -271,12 +271,14 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-push")
         self._client = httpx.Client(timeout=timeout)
         self._generation = 0
-        self._thread = threading.Thread(target=self._run, name="sandbox-scheduler", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
 
     def schedule(self, due: float, job: Callable[[], None]) -> None:
         """Run ``job`` on a worker at monotonic time ``due``."""
         with self._cond:
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._run, name="sandbox-scheduler", daemon=True)
+                self._thread.start()
             heapq.heappush(self._heap, (due, next(self._seq), job))
             if self._heap[0][2] is job:
                 self._cond.notify()
@@ -356,7 +358,8 @@ class Dispatcher:
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
-        self._thread.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._client.close()
 

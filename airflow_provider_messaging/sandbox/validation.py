@@ -130,7 +130,7 @@ def _check_ttl(channel: str, data: dict[str, Any]) -> SendRejection | None:
         lo, hi = limits.VIBER_TTL_MIN_MINUTES * 60, limits.VIBER_TTL_MAX_MINUTES * 60
         if not lo <= seconds <= hi:
             return SendRejection(
-                11, f"Invalid TTL ({_describe_ttl(data)}). Viber message lifetime must be from "
+                11, f"Invalid TTL: message.data.ttl is {_describe_ttl(data)}. Viber message lifetime must be from "
                     f"{limits.VIBER_TTL_MIN_MINUTES} to {limits.VIBER_TTL_MAX_MINUTES} minutes.")
         return None
     if seconds == 0:
@@ -138,7 +138,7 @@ def _check_ttl(channel: str, data: dict[str, Any]) -> SendRejection | None:
     allowed = sorted(limits.WHATSAPP_TTL_MINUTES)
     if seconds % 60 or seconds // 60 not in limits.WHATSAPP_TTL_MINUTES:
         return SendRejection(
-            11, f"Invalid TTL ({_describe_ttl(data)}). WHATSAPP message lifetime must be whole days "
+            11, f"Invalid TTL: message.data.ttl is {_describe_ttl(data)}. WHATSAPP message lifetime must be whole days "
                 f"in minutes: {', '.join(map(str, allowed))} (or 0 for the default).")
     return None
 
