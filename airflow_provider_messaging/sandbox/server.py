@@ -25,7 +25,9 @@ from airflow_provider_messaging.sandbox.state import (
 )
 
 DEFAULT_SERVICE_NUMBER = "SANDBOX"
-_DEFAULT_PATHS = {"send_path": "/send", "status_path": "/status", "templates_path": "/api/message-matchers"}
+#: Sandbox option -> (connection extra the hook reads, default path).
+_PATH_EXTRAS = {"send_path": ("send_path", "/send"), "status_path": ("status_path", "/status"),
+                "templates_path": ("templates_url", "/api/message-matchers")}
 
 
 class _Server(uvicorn.Server):
@@ -190,25 +192,30 @@ class Sandbox:
         return str(self._options["api_key"])
 
     def _extra(self) -> dict[str, Any]:
+        """Connection extras, named as the hook reads them."""
         extra: dict[str, Any] = {
             "api_key": self.api_key,
             "default_service_number": DEFAULT_SERVICE_NUMBER,
             "viber_sessions": bool(self._options["viber_sessions"]),
+            # dedup "on"/"reject": a repeat with the same id never sends a second message
+            "platform_dedup": self._options["dedup"] != "off",
         }
-        for key, default in _DEFAULT_PATHS.items():
-            if self._options[key] != default:
-                extra[key] = self._options[key]
+        for option, (extra_key, default) in _PATH_EXTRAS.items():
+            if self._options[option] != default:
+                extra[extra_key] = self._options[option]
         return extra
 
     @property
     def connection_uri(self) -> str:
-        """Airflow connection URI: ``messaging://login:password@127.0.0.1:PORT?scheme=http&api_key=...``."""
-        extra = self._extra()
-        query = [("scheme", "http"), ("api_key", extra["api_key"]),
-                 ("default_service_number", extra["default_service_number"])]
-        if extra["viber_sessions"]:
-            query.append(("viber_sessions", "true"))
-        query += [(k, extra[k]) for k in _DEFAULT_PATHS if k in extra]
+        """Airflow connection URI: ``messaging://login:password@127.0.0.1:PORT?scheme=http&api_key=...``.
+
+        Values are URL-quoted; extras are query parameters (booleans only when true).
+        """
+        query: list[tuple[str, Any]] = [("scheme", "http")]
+        for key, value in self._extra().items():
+            if value is False:
+                continue
+            query.append((key, "true" if value is True else value))
         qs = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in query)
         return (f"messaging://{quote(self.login, safe='')}:{quote(self.password, safe='')}"
                 f"@{self.host}:{self.port}?{qs}")
