@@ -1,0 +1,324 @@
+"""``MessagingHook.create_template`` against real HTTP peers (pytest-httpserver answering each code
+exactly, and the project's sandbox, which validates on its own): wire body, X-API-KEY, every answer
+code as a typed error, retries, the API key kept out of logs and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_messaging import exceptions as exc
+from airflow_provider_messaging import template_errors as terr
+from airflow_provider_messaging.hooks.messaging import MessagingHook
+from airflow_provider_messaging.models.base import InvalidMessageError
+from airflow_provider_messaging.models.codes import TEMPLATE_ANSWER_CODES, TEMPLATE_NAME_EXISTS
+from airflow_provider_messaging.models.templates import TemplateRequest
+from airflow_provider_messaging.sandbox import Sandbox
+from tests.test_templates_models import (
+    SEED_SMS,
+    SEED_VIBER,
+    SEED_WHATSAPP_BUTTONS,
+    SEED_WHATSAPP_VARIABLES,
+    edit,
+    named,
+)
+
+API_KEY = "tpl-key-visible-nowhere"
+PATH = "/api/message-matchers"
+
+#: answer code -> the typed error it becomes
+ERROR_CLASSES = {
+    "must not be null": terr.TemplateCategoryError,
+    "message-matcher-category-invalid": terr.TemplateCategoryError,
+    "message-matcher.saving.bad-request": terr.TemplateBadRequestError,
+    TEMPLATE_NAME_EXISTS: terr.TemplateNameExistsError,
+    "Invalid language": terr.TemplateLanguageError,
+}
+
+
+def make_hook(sleeps: list | None = None, **kw) -> MessagingHook:
+    return MessagingHook(sleep=(sleeps.append if sleeps is not None else (lambda s: None)), **kw)
+
+
+@pytest.fixture
+def platform(httpserver, set_conn):
+    set_conn(httpserver.url_for("/"), api_key=API_KEY)
+    return httpserver
+
+
+def ok_answer(body: dict) -> dict:
+    return {"code": "ok", "messageMatcher": {**body["messageMatcher"], "id": 1001}}
+
+
+# --- the request --------------------------------------------------------------------------------
+def test_create_posts_the_seed_body_with_the_api_key_header(platform):
+    platform.expect_oneshot_request(PATH, method="POST").respond_with_json(ok_answer(SEED_WHATSAPP_VARIABLES))
+    result = make_hook().create_template(SEED_WHATSAPP_VARIABLES)
+    (request, _), = platform.log
+    assert json.loads(request.data) == SEED_WHATSAPP_VARIABLES
+    assert request.headers["X-API-KEY"] == API_KEY
+    assert request.headers["Content-Type"].startswith("application/json")
+    assert "password" not in json.loads(request.data) and "login" not in json.loads(request.data)
+    assert (result.name, result.channel, result.code, result.created) == ("new_matcher", "WHATSAPP", "ok", True)
+    assert result.answer == ok_answer(SEED_WHATSAPP_VARIABLES)
+    assert result.to_xcom() == {"name": "new_matcher", "channel": "WHATSAPP", "code": "ok", "created": True,
+                                "answer": ok_answer(SEED_WHATSAPP_VARIABLES)}
+
+
+def test_templates_url_extra_is_a_path_under_the_base_url(httpserver, set_conn):
+    set_conn(httpserver.url_for("/prefix/"), api_key=API_KEY, templates_url="v2/matchers")
+    httpserver.expect_oneshot_request("/prefix/v2/matchers").respond_with_json({"code": "ok"})
+    assert make_hook().create_template(SEED_SMS).channel == "SMS"
+    assert len(httpserver.log) == 1
+
+
+def test_templates_url_extra_may_be_absolute(httpserver, set_conn):
+    set_conn("http://unused.invalid", api_key=API_KEY, templates_url=httpserver.url_for("/elsewhere"))
+    httpserver.expect_oneshot_request("/elsewhere").respond_with_json({"code": "ok"})
+    assert make_hook().create_template(SEED_WHATSAPP_BUTTONS).created is True
+
+
+def test_a_200_without_a_body_code_is_success(platform):
+    platform.expect_oneshot_request(PATH).respond_with_json({"messageMatcher": {"name": "new_matcher"}})
+    result = make_hook().create_template(SEED_SMS)
+    assert (result.code, result.created) == ("ok", True)
+
+
+def test_a_model_instance_is_used_as_validated_when_built(platform):
+    """The seed's Viber example, built with the opt-out, is sent without repeating it."""
+    request = TemplateRequest.parse(SEED_VIBER, extra_categories=("TRANSACTIONAL",))
+    platform.expect_oneshot_request(PATH).respond_with_json({"code": "ok"})
+    assert make_hook().create_template(request).channel == "VIBER"
+    assert json.loads(platform.log[0][0].data) == SEED_VIBER
+
+
+def test_dict_with_an_opt_out_is_accepted_and_without_it_refused_before_any_request(platform):
+    with pytest.raises(InvalidMessageError, match="strict_enums=False"):
+        make_hook().create_template(SEED_VIBER)
+    assert platform.log == []
+    platform.expect_oneshot_request(PATH).respond_with_json({"code": "ok"})
+    assert make_hook().create_template(SEED_VIBER, strict_enums=False).created is True
+
+
+def test_invalid_template_is_refused_before_any_request(platform):
+    with pytest.raises(InvalidMessageError, match=r"messageMatcher\.content\.textExampleParams: required"):
+        make_hook().create_template(edit(SEED_WHATSAPP_VARIABLES, "messageMatcher.content.textExampleParams"))
+    assert platform.log == []
+
+
+def test_missing_api_key_is_a_clear_error_before_any_request(httpserver, set_conn):
+    set_conn(httpserver.url_for("/"))
+    with pytest.raises(ValueError, match=r"connection 'messaging_default': the extra 'api_key'"):
+        make_hook().create_template(SEED_SMS)
+    assert httpserver.log == []
+
+
+def test_if_exists_must_be_fail_or_skip(platform):
+    with pytest.raises(ValueError, match="if_exists must be 'fail' or 'skip'"):
+        make_hook().create_template(SEED_SMS, if_exists="ignore")  # type: ignore[arg-type]
+    assert platform.log == []
+
+
+# --- each answer code -----------------------------------------------------------------------------
+@pytest.mark.parametrize("code", sorted(ERROR_CLASSES))
+def test_each_answer_code_becomes_its_typed_error_saying_what_to_fix(platform, code):
+    status, meaning = TEMPLATE_ANSWER_CODES[code]
+    platform.expect_request(PATH).respond_with_json({"code": code, "description": f"server says {code}"},
+                                                    status=status)
+    with pytest.raises(ERROR_CLASSES[code]) as err:
+        make_hook().create_template(SEED_WHATSAPP_VARIABLES)
+    error = err.value
+    assert isinstance(error, terr.TemplateError) and isinstance(error, exc.MessagingApiError)
+    assert (error.code, error.http_status, error.retryable) == (code, status, False)
+    assert error.description == f"server says {code}"
+    text = str(error)
+    assert f"code {code!r}" in text and f"server says {code}" in text and meaning in text
+    assert "To fix: " + type(error).fix in text
+    assert len(platform.log) == 1  # a refused template is never retried
+
+
+def test_every_documented_error_code_has_a_typed_error():
+    assert set(ERROR_CLASSES) == set(TEMPLATE_ANSWER_CODES) - {"ok"}
+
+
+@pytest.mark.parametrize("code", sorted(ERROR_CLASSES))
+def test_an_error_code_in_a_200_answer_is_still_that_error(platform, code):
+    platform.expect_request(PATH).respond_with_json({"code": code})
+    with pytest.raises(ERROR_CLASSES[code]):
+        make_hook().create_template(SEED_WHATSAPP_VARIABLES)
+
+
+def test_name_exists_with_if_exists_skip_is_success_not_created(platform, capfd):
+    platform.expect_request(PATH).respond_with_json(
+        {"code": TEMPLATE_NAME_EXISTS, "description": "exists"}, status=409)
+    result = make_hook().create_template(SEED_SMS, if_exists="skip")
+    assert (result.name, result.channel, result.code, result.created) == ("new_matcher", "SMS", TEMPLATE_NAME_EXISTS, False)
+    assert result.answer == {"code": TEMPLATE_NAME_EXISTS, "description": "exists"}
+    assert "already exists on the platform (exists): nothing created, treated as done" in "".join(capfd.readouterr())
+
+
+def test_skip_does_not_hide_other_errors(platform):
+    platform.expect_request(PATH).respond_with_json({"code": "Invalid language"}, status=400)
+    with pytest.raises(terr.TemplateLanguageError):
+        make_hook().create_template(SEED_SMS, if_exists="skip")
+
+
+def test_unauthorized_is_an_auth_error_naming_the_connection_extra(platform):
+    platform.expect_request(PATH).respond_with_json({"code": "unauthorized"}, status=401)
+    with pytest.raises(terr.TemplateAuthError, match="check the connection extra api_key") as err:
+        make_hook().create_template(SEED_SMS)
+    assert err.value.retryable is False and err.value.http_status == 401
+    assert len(platform.log) == 1
+
+
+def test_a_403_without_a_template_body_is_an_auth_error(platform):
+    platform.expect_request(PATH).respond_with_data("Forbidden", status=403)
+    with pytest.raises(terr.TemplateAuthError):
+        make_hook().create_template(SEED_SMS)
+
+
+def test_an_undocumented_code_is_reported_as_such(platform):
+    platform.expect_request(PATH).respond_with_json({"code": "quota-exceeded", "description": "too many"}, status=400)
+    with pytest.raises(terr.UnrecognisedTemplateAnswerError, match="'quota-exceeded'.*too many.*not documented"):
+        make_hook().create_template(SEED_SMS)
+
+
+def test_a_200_that_is_not_json_is_an_unexpected_answer(platform):
+    platform.expect_request(PATH).respond_with_data("<html>ok</html>", status=200)
+    with pytest.raises(exc.UnexpectedResponseError) as err:
+        make_hook().create_template(SEED_SMS)
+    assert err.value.retryable is False
+
+
+# --- retries (same rules as sending) --------------------------------------------------------------
+def test_503_is_retried_with_the_same_body_honouring_retry_after(platform):
+    for _ in range(2):
+        platform.expect_ordered_request(PATH).respond_with_data(
+            "<html>unavailable</html>", status=503, headers={"Retry-After": "7"})
+    platform.expect_ordered_request(PATH).respond_with_json({"code": "ok"})
+    sleeps: list[float] = []
+    result = make_hook(sleeps).create_template(SEED_WHATSAPP_BUTTONS)
+    assert result.created is True
+    assert len(platform.log) == 3
+    assert len({r.data for r, _ in platform.log}) == 1  # byte-identical body each try
+    assert all(r.headers["X-API-KEY"] == API_KEY for r, _ in platform.log)
+    assert len(sleeps) == 2 and all(s >= 7 for s in sleeps)
+
+
+def test_429_is_retried_and_gives_up_after_max_retries(platform):
+    platform.expect_request(PATH).respond_with_json({"code": "too-many"}, status=429, headers={"Retry-After": "1"})
+    sleeps: list[float] = []
+    with pytest.raises(exc.MessagingApiError) as err:
+        make_hook(sleeps, max_retries=2).create_template(SEED_SMS)
+    assert err.value.retryable is True and err.value.http_status == 429
+    assert len(platform.log) == 3 and len(sleeps) == 2
+
+
+def test_a_send_style_5xx_body_keeps_its_typed_error(platform):
+    platform.expect_request(PATH).respond_with_json({"error": {"code": 100, "description": "100"}}, status=500)
+    with pytest.raises(exc.PlatformError):
+        make_hook(max_retries=1).create_template(SEED_SMS)
+    assert len(platform.log) == 2
+
+
+def test_html_502_is_retryable_with_a_snippet(platform):
+    platform.expect_request(PATH).respond_with_data("<html><h1>502 Bad Gateway</h1></html>", status=502)
+    with pytest.raises(exc.UnexpectedResponseError, match="502 Bad Gateway") as err:
+        make_hook(max_retries=0).create_template(SEED_SMS)
+    assert err.value.retryable is True
+
+
+# --- the API key stays secret ---------------------------------------------------------------------
+def test_api_key_never_in_logs_or_exception_text(platform, capfd):
+    from airflow.sdk.log import redact
+
+    platform.expect_request(PATH).respond_with_json({"code": "unauthorized"}, status=401)
+    hook = make_hook()
+    with pytest.raises(terr.TemplateAuthError) as err:
+        hook.create_template(SEED_SMS)
+    hook.log.info("even a careless log line: key=%s", hook.settings.api_key)
+    out = "".join(capfd.readouterr())
+    assert "key=***" in out
+    assert "Creating SMS template 'new_matcher'" in out  # the hook did log, without the key
+    assert API_KEY not in out
+    assert API_KEY not in str(err.value) and API_KEY not in repr(err.value.__dict__)
+    assert redact(f"k={API_KEY}") == "k=***"
+
+
+# --- end to end through the sandbox (it validates and answers on its own) -------------------------
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(api_key=API_KEY) as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox_hook(sandbox, monkeypatch):
+    sandbox.reset()
+    monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_DEFAULT", sandbox.connection_json())
+    return make_hook()
+
+
+@pytest.mark.parametrize("seed, options", [
+    (SEED_WHATSAPP_VARIABLES, {}), (SEED_WHATSAPP_BUTTONS, {}),
+    (SEED_VIBER, {"extra_categories": ("TRANSACTIONAL",)}), (SEED_SMS, {}),
+], ids=["whatsapp-variables", "whatsapp-quick-replies", "viber", "sms"])
+def test_sandbox_creates_each_seed_example(sandbox, sandbox_hook, seed, options):
+    result = sandbox_hook.create_template(seed, **options)
+    assert (result.code, result.created, result.channel) == ("ok", True, seed["messageMatcher"]["channelType"])
+    assert result.answer["messageMatcher"]["name"] == "new_matcher"
+    (stored,) = sandbox.templates
+    assert stored["content"] == seed["messageMatcher"]["content"]
+
+
+def test_sandbox_second_create_is_name_exists_and_skip_is_success(sandbox, sandbox_hook):
+    first = named(SEED_WHATSAPP_BUTTONS, "welcome_once")
+    assert sandbox_hook.create_template(first).created is True
+    with pytest.raises(terr.TemplateNameExistsError, match="if_exists='skip'") as err:
+        sandbox_hook.create_template(first)
+    assert err.value.http_status == 409
+    skipped = sandbox_hook.create_template(first, if_exists="skip")
+    assert (skipped.created, skipped.code) == (False, TEMPLATE_NAME_EXISTS)
+    assert len(sandbox.templates) == 1
+
+
+def test_sandbox_refuses_a_wrong_api_key(sandbox, monkeypatch):
+    sandbox.reset()
+    conn = json.loads(sandbox.connection_json())
+    conn["extra"]["api_key"] = "wrong-key"
+    monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_DEFAULT", json.dumps(conn))
+    with pytest.raises(terr.TemplateAuthError, match="api_key"):
+        make_hook().create_template(SEED_SMS)
+    assert sandbox.templates == []
+
+
+def test_sandbox_category_invalid_when_the_caller_opted_out(sandbox_hook):
+    """strict_enums=False lets an undocumented category through; the platform then decides."""
+    data = edit(SEED_WHATSAPP_BUTTONS, "messageMatcher.category", "PROMO")
+    with pytest.raises(terr.TemplateCategoryError) as err:
+        sandbox_hook.create_template(data, strict_enums=False)
+    assert err.value.code == "message-matcher-category-invalid"
+
+
+#: bodies the client refuses up front, sent raw to show the platform's own answer becomes the same typed error
+RAW_REFUSALS = {
+    "must not be null": edit(SEED_WHATSAPP_BUTTONS, "messageMatcher.category"),
+    "message-matcher-category-invalid": edit(SEED_WHATSAPP_BUTTONS, "messageMatcher.category", "ALERT_UPDATE"),
+    "message-matcher.saving.bad-request": edit(SEED_WHATSAPP_VARIABLES,
+                                               "messageMatcher.content.keyboard.rows.0.buttons.0.urlTextExample"),
+    "Invalid language": edit(SEED_WHATSAPP_BUTTONS, "messageMatcher.language", "russian"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(RAW_REFUSALS))
+def test_sandbox_answer_codes_become_typed_errors(sandbox, sandbox_hook, code):
+    body = RAW_REFUSALS[code]
+    with pytest.raises(InvalidMessageError):
+        sandbox_hook.create_template(body)  # the client refuses it before any request
+    settings = sandbox_hook.settings
+    with pytest.raises(ERROR_CLASSES[code]) as err:
+        sandbox_hook.post_json(settings.url(settings.templates_url), body, headers={"X-API-KEY": settings.api_key},
+                               error_parser=terr.template_error_from_response)
+    assert (err.value.code, err.value.http_status) == (code, TEMPLATE_ANSWER_CODES[code][0])
+    assert sandbox.templates == []
