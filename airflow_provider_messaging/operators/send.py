@@ -171,6 +171,8 @@ class BaseSendMessageOperator(BaseOperator):
             if not exc.retryable:
                 raise AirflowFailException(str(exc)) from exc
             raise
+        self.log.info("%s message id=%s to %s accepted: mtNum=%s%s", request.channel.value, request.id,
+                      request.dest_addr, result.mt_num, " (already accepted earlier)" if result.duplicate else "")
         if store is not None:
             store.set(key, {"state": "sent", "id": request.id, "mt_num": result.mt_num, "duplicate": result.duplicate})
         return self._xcom(request, result.mt_num, result.duplicate)
