@@ -30,3 +30,14 @@ __all__ = [
     "ScheduleInfo", "SendRequest", "SendResult", "WireModel", "build_extra_param", "compose_message",
     "failure_name", "normalize_dest_addr", "status_name",
 ]
+
+# --- delivery status (SPEC §2) ---
+from airflow_provider_messaging.models.status import (  # noqa: E402
+    DELIVERY_OUTCOMES,
+    FINAL_OUTCOMES,
+    DeliveryReport,
+    outcome_of,
+    parse_reports,
+)
+
+__all__ += ["DELIVERY_OUTCOMES", "FINAL_OUTCOMES", "DeliveryReport", "outcome_of", "parse_reports"]

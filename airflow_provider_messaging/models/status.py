@@ -1,0 +1,276 @@
+"""Delivery reports (SPEC §2) and the outcomes a DAG branches on. No Airflow imports.
+
+A report on the wire (pushed to ``notifyUrl`` or pulled from the status path) is
+``{"mtNum": "...", "id": "...", "status": 5, "errorCode": 6, "doneDate": "2022-06-22T10:22:45+0300"}``.
+Parsing is tolerant: unknown fields are kept, ``id``/``doneDate`` may be missing, and an unknown
+status or failure code never raises (it reads ``unrecognised code N``).
+
+Outcomes ([decided]) are the names a branch keys on, one per report:
+
+==========================  =========================================================
+outcome                     report
+==========================  =========================================================
+``delivered``               status 2 DELIVERED
+failure name                status 5 UNDELIVERABLE: ``unknown``, ``call-barred``,
+                            ``memory-capacity-exceeded``, ``teleservice-not-provisioned``,
+                            ``timeout``, ``duplicated``, ``unrouted`` (errorCode 0 or absent
+                            reads ``unknown``; an unlisted code reads ``unrecognised code N``)
+``expired``                 status 3 EXPIRED
+``deleted``                 status 4 DELETED
+``rejected``                status 8 REJECTED
+``pending``                 not final yet (1 ENROUTE, 6 ACCEPTED, 7 UNKNOWN, an unlisted
+                            status, or an mtNum the platform does not report yet)
+==========================  =========================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from airflow_provider_messaging.models.codes import (
+    FAILURE_NAMES,
+    DeliveryFailure,
+    DeliveryStatus,
+    failure_name,
+    status_name,
+)
+
+log = logging.getLogger(__name__)
+
+#: Outcome of a delivered message.
+DELIVERED = "delivered"
+#: Outcome of a message that is not final yet (or not reported by the platform yet).
+PENDING = "pending"
+#: Outcome of an UNDELIVERABLE report whose errorCode is not in the documented table.
+UNRECOGNISED_PREFIX = "unrecognised code "
+
+#: Every outcome a final report can have, in a stable order (the branch operator validates against it).
+FINAL_OUTCOMES: tuple[str, ...] = (DELIVERED, *FAILURE_NAMES, "expired", "deleted", "rejected")
+#: FINAL_OUTCOMES plus ``pending``.
+DELIVERY_OUTCOMES: tuple[str, ...] = (*FINAL_OUTCOMES, PENDING)
+
+_STATUS_OUTCOMES: dict[DeliveryStatus, str] = {
+    DeliveryStatus.DELIVERED: DELIVERED,
+    DeliveryStatus.EXPIRED: "expired",
+    DeliveryStatus.DELETED: "deleted",
+    DeliveryStatus.REJECTED: "rejected",
+}
+
+#: Largest number of mtNums one status request may carry ([decided], SPEC §2).
+MAX_STATUS_BATCH = 1000
+#: Default number of mtNums per status request.
+DEFAULT_STATUS_BATCH = 100
+
+
+def is_final_status(status: int | None) -> bool:
+    """True for a known final status (2, 3, 4, 5, 8); an unknown status is never final."""
+    try:
+        return DeliveryStatus(status).is_final  # type: ignore[arg-type]
+    except ValueError:
+        return False
+
+
+def outcome_of(status: int | None, error_code: int | None) -> str:
+    """The outcome name of a ``status``/``errorCode`` pair (see the module's table); never raises."""
+    try:
+        state = DeliveryStatus(status)  # type: ignore[arg-type]
+    except ValueError:
+        return PENDING
+    if not state.is_final:
+        return PENDING
+    if state is DeliveryStatus.UNDELIVERABLE:
+        if not error_code:
+            return DeliveryFailure.UNKNOWN.failure_name
+        return failure_name(error_code) or DeliveryFailure.UNKNOWN.failure_name
+    return _STATUS_OUTCOMES[state]
+
+
+def check_outcomes(names: Iterable[str], what: str, *, allowed: tuple[str, ...] = DELIVERY_OUTCOMES) -> list[str]:
+    """Normalise outcome names (case, ``_`` for ``-``) and refuse unknown ones with a clear error."""
+    out: list[str] = []
+    bad: list[str] = []
+    for name in names:
+        key = str(name).strip().lower().replace("_", "-")
+        if key in allowed:
+            out.append(key)
+        else:
+            bad.append(repr(name))
+    if bad:
+        raise ValueError(f"{what}: unknown outcome {', '.join(bad)}; expected one of: {', '.join(allowed)}")
+    return out
+
+
+class DeliveryReport(BaseModel):
+    """One delivery report (SPEC §2). snake_case in Python, camelCase on the wire.
+
+    ``status`` and ``error_code`` stay plain ints so an undocumented value is kept as sent;
+    ``status_name``, ``failure`` and ``outcome`` name them (``unrecognised code N`` when unknown).
+    Fields the platform adds are kept (``model_extra``).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
+
+    mt_num: str = Field(alias="mtNum")
+    id: str | None = None
+    status: int
+    error_code: int = Field(default=0, alias="errorCode")
+    done_date: str | None = Field(default=None, alias="doneDate")
+
+    @field_validator("mt_num", "id", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return str(value)
+        return value
+
+    @field_validator("error_code", mode="before")
+    @classmethod
+    def _code_or_zero(cls, value: Any) -> Any:
+        return 0 if value is None or value == "" else value
+
+    @field_validator("done_date", mode="before")
+    @classmethod
+    def _date_text(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    # --- names --------------------------------------------------------------------------------
+    @property
+    def delivery_status(self) -> DeliveryStatus | None:
+        """The status as an enum member, or None when it is not in the table."""
+        try:
+            return DeliveryStatus(self.status)
+        except ValueError:
+            return None
+
+    @property
+    def status_name(self) -> str:
+        """``DELIVERED``, ``UNDELIVERABLE``, ... or ``unrecognised code N``."""
+        return status_name(self.status)
+
+    @property
+    def is_final(self) -> bool:
+        """True once the message reached a final status (an unknown status is not final)."""
+        return is_final_status(self.status)
+
+    @property
+    def failure(self) -> str | None:
+        """For status 5: the failure name (``call-barred``, ..., ``unrecognised code N``;
+        ``unknown`` when errorCode is 0 or absent). None for any other status."""
+        if self.status != DeliveryStatus.UNDELIVERABLE:
+            return None
+        return failure_name(self.error_code) or DeliveryFailure.UNKNOWN.failure_name
+
+    @property
+    def outcome(self) -> str:
+        """The outcome a branch keys on (see the module's table)."""
+        return outcome_of(self.status, self.error_code)
+
+    # --- wire and XCom --------------------------------------------------------------------------
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> DeliveryReport:
+        """Validate one report in the wire shape (raises ``pydantic.ValidationError``)."""
+        return cls.model_validate(data)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The report in its wire shape (camelCase), extra fields included."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def to_xcom(self) -> dict[str, Any]:
+        """The JSON-ready per-message value the sensor returns (see ``report_xcom_keys``)."""
+        return {
+            "status": self.status,
+            "status_name": self.status_name,
+            "error_code": self.error_code,
+            "failure": self.failure,
+            "final": self.is_final,
+            "done_date": self.done_date,
+            "outcome": self.outcome,
+            "id": self.id,
+        }
+
+
+#: Keys of each per-message value in the sensor's XCom (and in the trigger's event).
+REPORT_XCOM_KEYS: tuple[str, ...] = (
+    "status", "status_name", "error_code", "failure", "final", "done_date", "outcome", "id",
+)
+
+
+def pending_xcom() -> dict[str, Any]:
+    """The per-message value for an mtNum the platform has not reported yet."""
+    return {"status": None, "status_name": None, "error_code": None, "failure": None, "final": False,
+            "done_date": None, "outcome": PENDING, "id": None}
+
+
+def outcome_from_xcom(entry: Mapping[str, Any]) -> str:
+    """The outcome of one per-message value of the sensor's XCom.
+
+    Uses its ``outcome`` key when present, else derives it from ``status`` and ``error_code``.
+    """
+    outcome = entry.get("outcome")
+    if isinstance(outcome, str) and outcome:
+        return outcome
+    status = entry.get("status")
+    code = entry.get("error_code", entry.get("errorCode"))
+    try:
+        status = int(status) if status is not None else None
+        code = int(code) if code not in (None, "") else 0
+    except (TypeError, ValueError):
+        return PENDING
+    return outcome_of(status, code)
+
+
+def parse_reports(data: Any, asked: Iterable[str] | None = None) -> dict[str, DeliveryReport]:
+    """Parse a status answer ``{"reports": [...]}`` (or a bare list, or one pushed report object).
+
+    Keys are mtNums. Reports for mtNums not in ``asked`` (when given) are ignored; a report that
+    cannot be read (no mtNum, a status that is not a number) is logged and skipped, so that mtNum
+    simply stays not final. A final report is never replaced by a later non-final one in the same
+    answer. Raises ``ValueError`` when the answer has no list of reports at all.
+    """
+    if isinstance(data, Mapping) and "reports" in data:
+        items = data["reports"]
+    elif isinstance(data, Mapping) and "mtNum" in data:
+        items = [data]
+    else:
+        items = data
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise ValueError("the status answer has no list of reports")
+    wanted = None if asked is None else {str(n) for n in asked}
+    out: dict[str, DeliveryReport] = {}
+    for item in items:
+        if not isinstance(item, Mapping):
+            log.warning("Ignoring a delivery report that is not an object: %.100r", item)
+            continue
+        try:
+            report = DeliveryReport.from_wire(item)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False))
+            log.warning("Ignoring an unreadable delivery report for mtNum %r (bad %s)", item.get("mtNum"), fields)
+            continue
+        if wanted is not None and report.mt_num not in wanted:
+            continue
+        previous = out.get(report.mt_num)
+        if previous is not None and previous.is_final and not report.is_final:
+            continue
+        out[report.mt_num] = report
+    return out
+
+
+def statuses_to_xcom(reports: Mapping[str, DeliveryReport], mt_nums: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``{mtNum: per-message value}`` for every mtNum asked, in the order asked (pending when unreported)."""
+    return {n: (reports[n].to_xcom() if n in reports else pending_xcom()) for n in mt_nums}
+
+
+def check_batch_size(batch_size: int) -> int:
+    """A batch size between 1 and :data:`MAX_STATUS_BATCH`, or ``ValueError``."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_STATUS_BATCH:
+        raise ValueError(f"batch_size must be an integer from 1 to {MAX_STATUS_BATCH}, got {batch_size!r}")
+    return batch_size
