@@ -532,3 +532,13 @@ def test_messages_admin_endpoint_and_reset(sandbox):
     # after a reset the same id is new again
     assert post(sandbox, viber(id="r-1")).status_code == 200
     assert sandbox.sent_count("r-1", "79000000001") == 1
+
+
+def test_send_path_is_fast_enough_not_to_be_a_benchmark_bottleneck(sandbox):
+    """A generous floor (the measured rate is in the README): 300 sends over one session at > 100/s."""
+    session = requests.Session()
+    started = time.perf_counter()
+    for i in range(300):
+        assert session.post(sandbox.url + "/send", json=viber(id=f"perf-{i}"), timeout=5).status_code == 200
+    assert 300 / (time.perf_counter() - started) > 100
+    assert len(sandbox.messages) == 300

@@ -424,6 +424,7 @@ class SandboxState:
         self.messages: list[SandboxMessage] = []
         self.by_mt_num: dict[str, SandboxMessage] = {}
         self.by_partner_id: dict[tuple[str, str], SandboxMessage] = {}
+        self.sent: dict[tuple[str | None, str], int] = {}
         self.faults: list[Fault] = []
         self.templates: list[dict[str, Any]] = []
         self.pushes: list[PushRecord] = []
@@ -449,6 +450,7 @@ class SandboxState:
             self.messages.clear()
             self.by_mt_num.clear()
             self.by_partner_id.clear()
+            self.sent.clear()
             self.faults.clear()
             self.templates.clear()
             self.pushes.clear()
@@ -538,6 +540,7 @@ class SandboxState:
             )
             self.messages.append(message)
             self.by_mt_num[mt_num] = message
+            self.sent[(partner_id, recipient)] = self.sent.get((partner_id, recipient), 0) + 1
             if partner_id is not None:
                 self.by_partner_id[(self.login, partner_id)] = message
         if notify_url and registered_delivery != 0:
@@ -558,9 +561,8 @@ class SandboxState:
 
     def sent_count(self, partner_id: str | None, dest_addr: str) -> int:
         """How many messages with this partner id and recipient were accepted as new."""
-        recipient = normalize_recipient(dest_addr)
         with self.lock:
-            return sum(1 for m in self.messages if m.id == partner_id and m.recipient == recipient)
+            return self.sent.get((partner_id, normalize_recipient(dest_addr)), 0)
 
     def reports(self, mt_nums: Iterable[str]) -> list[dict[str, Any]]:
         """Current reports of known mtNums (unknown ones are omitted), in the order asked."""
