@@ -41,3 +41,15 @@ from airflow_provider_messaging.models.status import (  # noqa: E402
 )
 
 __all__ += ["DELIVERY_OUTCOMES", "FINAL_OUTCOMES", "DeliveryReport", "outcome_of", "parse_reports"]
+
+# --- operator templates (SPEC §4) ---
+from airflow_provider_messaging.models.templates import (  # noqa: E402
+    TemplateChannel,
+    TemplateRequest,
+    TemplateResult,
+    SmsMatcher,
+    ViberMatcher,
+    WhatsAppMatcher,
+)
+
+__all__ += ["SmsMatcher", "TemplateChannel", "TemplateRequest", "TemplateResult", "ViberMatcher", "WhatsAppMatcher"]
