@@ -115,7 +115,7 @@ def test_success_without_id_has_no_id_in_answer(sandbox):
 
 
 @pytest.mark.parametrize("dest", ["72101234567", "+72101234567", "8-210-123-45-67", "82101234567",
-                                  "+7 (210) 123-45-67", "4915123456789"])
+                                  "+7 (210) 123-45-67", "4915123456789", "(+7) 210 123 45 67"])
 def test_documented_destaddr_forms_are_accepted(sandbox, dest):
     assert post(sandbox, viber(destAddr=dest)).status_code == 200
 
@@ -131,7 +131,7 @@ def test_viber_content_variants_are_accepted(sandbox, ctype, content):
 
 
 @pytest.mark.parametrize("ttl,unit", [(1, None), (2880, "MINUTES"), (60, "SECONDS"), (90, "SECONDS"),
-                                      (48, "HOURS"), (172800, "SECONDS")])
+                                      (48, "HOURS"), (172800, "SECONDS"), ("60", None), (60.0, None)])
 def test_viber_ttl_in_range_is_accepted(sandbox, ttl, unit):
     assert post(sandbox, with_data(viber(), ttl=ttl, ttlUnit=unit)).status_code == 200
 
@@ -193,7 +193,7 @@ def test_code_7_service_number_missing_or_empty(sandbox):
 
 
 @pytest.mark.parametrize("dest", [None, "", "12345", "7900000000123456", "79OOOOOOOO1", 79000000001,
-                                  "7900+0000001"])
+                                  "7900+0000001", "٧٩٠٠٠٠٠٠٠٠١"])
 def test_code_8_dest_addr_missing_or_invalid(sandbox, dest):
     body = viber()
     if dest is None:
@@ -226,7 +226,7 @@ def test_code_10_duplicate_in_reject_mode(messaging_sandbox_factory):
 
 
 @pytest.mark.parametrize("ttl,unit", [(0, None), (2881, None), (-1, None), (59, "SECONDS"), (49, "HOURS"),
-                                      ("60", None)])
+                                      (True, None), ("sixty", None), (1.5, None)])
 def test_code_11_viber_ttl_out_of_range(sandbox, ttl, unit):
     assert_error(post(sandbox, with_data(viber(), ttl=ttl, ttlUnit=unit)), 11, "ttl")
 
@@ -270,6 +270,7 @@ def test_code_4_whatsapp_text_too_long_in_the_seeds_words(sandbox):
     ("BUTTON", {"text": "a", "caption": "b"}, "action"),
     ("BUTTON", {"text": "a", "action": "https://e.com"}, "caption"),
     ("BUTTON", {"caption": "b", "action": "https://e.com"}, "text"),
+    ("BUTTON", {"text": "a", "caption": "", "action": "https://e.com"}, "caption"),
 ])
 def test_code_4_viber_instant_content_shape(sandbox, ctype, content, field):
     assert_error(post(sandbox, with_content(viber(), ctype, **content)), 4, field)
@@ -320,6 +321,7 @@ def test_code_4_schedule_info(sandbox, schedule, field):
     ({"useTimeDiff": "false"}, "useTimeDiff"),
     ({"registeredDelivery": 3}, "registeredDelivery"),
     ({"registeredDelivery": True}, "registeredDelivery"),
+    ({"registeredDelivery": "1"}, "registeredDelivery"),
     ({"notifyUrl": ""}, "notifyUrl must not be empty"),
     ({"notifyUrl": "http://e.com/" + "a" * 2040}, "notifyUrl is too long"),
     ({"extraParam": {"a": 1}}, "extraParam"),
@@ -328,6 +330,10 @@ def test_code_4_schedule_info(sandbox, schedule, field):
 ])
 def test_code_4_envelope_fields_name_the_field(sandbox, overrides, field):
     assert_error(post(sandbox, viber(**overrides)), 4, field)
+
+
+def test_registered_delivery_as_integral_number_is_accepted(sandbox):
+    assert post(sandbox, viber(registeredDelivery=1.0)).status_code == 200
 
 
 def test_notify_url_of_exactly_2048_is_accepted(sandbox):

@@ -35,7 +35,7 @@ _VIBER_ALLOWED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "BUTTON": (("text", "caption", "action"), ("imageURL",)),
 }
 
-_DEST_ALLOWED = re.compile(r"^\+?[\d\s\-()]+$")
+_DEST_SEPARATORS = re.compile(r"[\s\-()]")
 _DEST_STRIP = re.compile(r"[^\d]")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _WEEKDAYS = re.compile(r"^[1-7]*$")
@@ -80,6 +80,23 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_INT_STRING = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+def _as_int(value: Any) -> int | None:
+    """An integer given as a JSON integer, an integral number (``60.0``) or a string of digits
+    (seed 000 types Viber's ttl as a string); None for anything else, booleans included."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT_STRING.match(value):
+        return int(value)
+    return None
+
+
 def _present(body: dict[str, Any], key: str) -> bool:
     """An optional field counts as given when the key is there with a non-null value."""
     return body.get(key) is not None
@@ -93,7 +110,10 @@ def _check_dest_addr(body: dict[str, Any]) -> SendRejection | None:
         return SendRejection(8, "destAddr must be a string")
     if not dest.strip():
         return SendRejection(8, "destAddr must not be empty")
-    if not _DEST_ALLOWED.match(dest.strip()):
+    compact = _DEST_SEPARATORS.sub("", dest)
+    if compact.startswith("+"):
+        compact = compact[1:]
+    if not compact.isdigit() or not compact.isascii():
         return SendRejection(
             8, "destAddr may contain only digits, a leading '+', spaces, dashes and parentheses")
     digits = _DEST_STRIP.sub("", dest)
@@ -116,10 +136,11 @@ def _ttl_seconds(data: dict[str, Any]) -> tuple[SendRejection | None, int | None
             return SendRejection(4, f"message.data.ttlUnit must be one of {units}"), None
     if ttl is None:
         return None, None
-    if not _is_int(ttl):
+    minutes_or_units = _as_int(ttl)
+    if minutes_or_units is None:
         return SendRejection(11, "message.data.ttl must be an integer"), None
     factor = limits.TTL_UNIT_SECONDS[unit or limits.DEFAULT_TTL_UNIT]
-    return None, ttl * factor
+    return None, minutes_or_units * factor
 
 
 def _check_ttl(channel: str, data: dict[str, Any]) -> SendRejection | None:
@@ -154,8 +175,6 @@ def _string_field(content: dict[str, Any], key: str) -> tuple[bool, SendRejectio
         return False, None
     if not isinstance(value, str):
         return True, SendRejection(4, f"instantContent.data.{key} must be a string")
-    if not value:
-        return True, SendRejection(4, f"instantContent.data.{key} must not be empty")
     return True, None
 
 
@@ -194,6 +213,8 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
         for key in required:
             if not present[key]:
                 return SendRejection(4, f"instantContent.data.{key} is required for a Viber {ctype} message")
+            if not content[key]:
+                return SendRejection(4, f"instantContent.data.{key} must not be empty in a Viber {ctype} message")
         for key in _CONTENT_FIELDS:
             if present[key] and key not in required and key not in optional:
                 return SendRejection(4, f"instantContent.data.{key} is not allowed in a Viber {ctype} message")
@@ -221,6 +242,8 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
     if ctype == "TEXT":
         if not present["text"]:
             return SendRejection(4, "instantContent.data.text is required for a WHATSAPP TEXT message")
+        if not content["text"]:
+            return SendRejection(4, "instantContent.data.text must not be empty in a WHATSAPP TEXT message")
         text = content["text"]
         if len(text) > limits.WHATSAPP_TEXT_MAX:
             return SendRejection(
@@ -229,6 +252,8 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
         return None
     if not present["imageURL"]:
         return SendRejection(4, "instantContent.data.imageURL is required for a WHATSAPP IMAGE_URL message")
+    if not content["imageURL"]:
+        return SendRejection(4, "instantContent.data.imageURL must not be empty in a WHATSAPP IMAGE_URL message")
     if present["text"]:
         return SendRejection(4, "instantContent.data.text is not allowed in a WHATSAPP IMAGE_URL message")
     return None
@@ -267,7 +292,7 @@ def _check_envelope_options(body: dict[str, Any]) -> SendRejection | None:
         return SendRejection(4, "useTimeDiff must be a boolean (true or false)")
     if _present(body, "registeredDelivery"):
         rd = body["registeredDelivery"]
-        if not _is_int(rd) or rd not in limits.REGISTERED_DELIVERY_VALUES:
+        if isinstance(rd, bool) or not isinstance(rd, (int, float)) or rd not in limits.REGISTERED_DELIVERY_VALUES:
             values = ", ".join(map(str, limits.REGISTERED_DELIVERY_VALUES))
             return SendRejection(4, f"registeredDelivery must be one of {values}")
     if "notifyUrl" in body:
@@ -333,12 +358,13 @@ def validate_send(body: dict[str, Any], *, viber_sessions: bool = False) -> Send
         if rejection:
             return rejection
     rd = body.get("registeredDelivery")
+    rd = 1 if rd is None else int(rd)
     return AcceptedSend(
         dest_addr=body["destAddr"],
         channel=channel,
         partner_id=body.get("id"),
         notify_url=body.get("notifyUrl"),
-        registered_delivery=1 if rd is None else rd,
+        registered_delivery=rd,
     )
 
 
