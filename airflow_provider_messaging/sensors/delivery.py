@@ -1,0 +1,241 @@
+"""``DeliveryStatusSensor``: wait until messages reach a final delivery status (SPEC §2)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue, conf
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
+
+from airflow_provider_messaging.exceptions import MessagingApiError
+from airflow_provider_messaging.hooks.messaging import MessagingHook
+from airflow_provider_messaging.models.status import (
+    DEFAULT_STATUS_BATCH,
+    FINAL_OUTCOMES,
+    DeliveryReport,
+    check_batch_size,
+    check_outcomes,
+    outcome_from_xcom,
+    statuses_to_xcom,
+)
+from airflow_provider_messaging.triggers.delivery import EVENT_SUCCESS, EVENT_TIMEOUT, DeliveryStatusTrigger
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def resolve_mt_nums(value: Any) -> tuple[list[str], list[str]]:
+    """Flatten what ``mt_nums`` may be into mtNums (order kept, duplicates dropped).
+
+    Accepted: an mtNum (str or int); a comma/space separated string; a JSON (or Python literal)
+    list rendered into a string; a send operator's XCom ``{"mt_num", "id", ...}``; and any list
+    or sequence of these (a mapped send task's output).
+
+    :return: ``(mt_nums, untracked)`` where ``untracked`` describes send results without an mtNum
+        (a duplicate of a message the platform had already accepted: there is nothing to track).
+    """
+    found: dict[str, None] = {}
+    untracked: list[str] = []
+
+    def walk(item: Any) -> None:
+        if item is None:
+            return
+        if isinstance(item, bool):
+            raise ValueError(f"mt_nums: {item!r} is not an mtNum")
+        if isinstance(item, int):
+            found.setdefault(str(item), None)
+        elif isinstance(item, str):
+            text = item.strip()
+            if text[:1] in "[{(":
+                walk(_literal(text))
+            else:
+                for part in _SEPARATORS.split(text):
+                    if part:
+                        found.setdefault(part, None)
+        elif isinstance(item, Mapping):
+            if "mt_num" not in item and "mtNum" not in item:
+                raise ValueError(
+                    "mt_nums: a dict must be a send task's result with an 'mt_num' key, got keys "
+                    f"{sorted(map(str, item))[:8]}"
+                )
+            mt_num = item.get("mt_num", item.get("mtNum"))
+            if mt_num in (None, ""):
+                untracked.append(f"id={item.get('id')!r}" + (" (duplicate)" if item.get("duplicate") else ""))
+            else:
+                walk(str(mt_num))
+        elif isinstance(item, Sequence):
+            # by index: a mapped task's lazy XCom sequence knows its length, iterating past it is noisy
+            for index in range(len(item)):
+                walk(item[index])
+        elif isinstance(item, Iterable):
+            for sub in item:
+                walk(sub)
+        else:
+            raise ValueError(f"mt_nums: cannot read mtNums from a {type(item).__name__}")
+
+    walk(value)
+    return list(found), untracked
+
+
+def _literal(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"mt_nums: cannot read {text[:80]!r} as a list of mtNums") from None
+
+
+class DeliveryStatusSensor(BaseSensorOperator):
+    """Wait until every message is final (delivered, undeliverable, expired, deleted, rejected).
+
+    :param mt_nums: (templated) what to track: an mtNum, a list of them, a send operator's
+        result (``send.output``) or a mapped send task's list of results. Results without an
+        mtNum (a duplicate the platform had already accepted) are logged and left out; with
+        nothing left to track the task is skipped.
+    :param messaging_conn_id: the ``messaging`` connection.
+    :param fail_on: outcomes that fail the task once every message is final, e.g.
+        ``("call-barred", "unrouted")`` (see ``DELIVERY_OUTCOMES``). With ``soft_fail`` the task is
+        skipped instead.
+    :param deferrable: wait in the triggerer (``DeliveryStatusTrigger``) instead of a worker slot;
+        default: ``[operators] default_deferrable``.
+    :param batch_size: mtNums per status request (1–1000, default 100).
+    :param poke_interval: seconds between polls (also the trigger's interval).
+    :param timeout: seconds before the sensor gives up (fails, or skips with ``soft_fail``).
+
+    Returns (XCom) ``{<mtNum>: {"status", "status_name", "error_code", "failure", "final",
+    "done_date", "outcome", "id"}}`` in the order given; ``outcome`` is what
+    ``DeliveryBranchOperator`` (or your own ``@task.branch``) keys on.
+    """
+
+    template_fields: Sequence[str] = ("mt_nums",)
+    ui_color = "#c9b8ff"
+
+    def __init__(
+        self,
+        *,
+        mt_nums: Any,
+        messaging_conn_id: str = MessagingHook.default_conn_name,
+        fail_on: Iterable[str] | str = (),
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        batch_size: int = DEFAULT_STATUS_BATCH,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.mt_nums = mt_nums
+        self.messaging_conn_id = messaging_conn_id
+        if isinstance(fail_on, str):
+            fail_on = [fail_on]
+        self.fail_on = tuple(check_outcomes(fail_on, f"{self.task_id}: fail_on", allowed=FINAL_OUTCOMES))
+        self.deferrable = deferrable
+        self.batch_size = check_batch_size(batch_size)
+
+    @cached_property
+    def hook(self) -> MessagingHook:
+        return MessagingHook(messaging_conn_id=self.messaging_conn_id)
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def tracked_mt_nums(self) -> list[str]:
+        """The rendered ``mt_nums`` as a flat list (read once per task run)."""
+        cached = self.__dict__.get("_tracked")
+        if cached is not None:
+            return cached
+        try:
+            mt_nums, untracked = resolve_mt_nums(self.mt_nums)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+        if untracked:
+            self.log.warning("%d send results carry no mtNum and are not tracked: %s",
+                             len(untracked), ", ".join(untracked[:20]))
+        if not mt_nums:
+            raise AirflowSkipException("no mtNum to track (mt_nums is empty or holds only duplicates)")
+        self.log.info("Tracking the delivery status of %d messages", len(mt_nums))
+        self.__dict__["_tracked"] = mt_nums
+        return mt_nums
+
+    def _finish(self, statuses: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Log the outcome counts and apply ``fail_on``; return the XCom value."""
+        counts = Counter(outcome_from_xcom(v) for v in statuses.values())
+        self.log.info("Delivery outcomes: %s", ", ".join(f"{k}={n}" for k, n in counts.most_common()))
+        if self.fail_on:
+            bad = [(n, outcome_from_xcom(v)) for n, v in statuses.items() if outcome_from_xcom(v) in self.fail_on]
+            if bad:
+                shown = ", ".join(f"{n} {o}" for n, o in bad[:20]) + (" ..." if len(bad) > 20 else "")
+                raise AirflowFailException(f"{len(bad)} of {len(statuses)} messages ended in an outcome "
+                                           f"listed in fail_on {list(self.fail_on)}: {shown}")
+        return statuses
+
+    # --- poke mode -------------------------------------------------------------------------------
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One poll: ask for the messages not final yet; done when none is left."""
+        mt_nums = self.tracked_mt_nums()
+        final: dict[str, DeliveryReport] = self.__dict__.setdefault("_final", {})
+        pending = [n for n in mt_nums if n not in final]
+        try:
+            reports = self.hook.get_statuses(pending, self.batch_size)
+        except MessagingApiError as exc:
+            if exc.retryable:
+                self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
+                return PokeReturnValue(is_done=False)
+            raise AirflowFailException(f"status request failed: {exc}") from exc
+        final.update({n: r for n, r in reports.items() if r.is_final})
+        left = len(mt_nums) - len(final)
+        self.log.info("Delivery status: %d of %d messages final", len(final), len(mt_nums))
+        if left:
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(statuses_to_xcom(final, mt_nums)))
+
+    # --- deferrable mode -------------------------------------------------------------------------
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        started = time.monotonic()
+        try:
+            first = self.poke(context)
+        except AirflowFailException as exc:
+            if self.soft_fail:
+                raise AirflowSkipException(f"skipped (soft_fail): {exc}") from exc
+            raise
+        if first.is_done:
+            return first.xcom_value
+        remaining = max(0.0, self.timeout - (time.monotonic() - started))
+        self.defer(
+            trigger=DeliveryStatusTrigger(
+                mt_nums=self.tracked_mt_nums(),
+                messaging_conn_id=self.messaging_conn_id,
+                poll_interval=self.poke_interval,
+                end_time=time.time() + remaining,
+                batch_size=self.batch_size,
+            ),
+            method_name="execute_complete",
+            # a backstop only: the trigger yields its own timeout event first
+            timeout=timedelta(seconds=remaining + max(60.0, 2 * self.poke_interval)),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Resume after the trigger: return the statuses, or fail / skip on timeout and errors."""
+        if not isinstance(event, Mapping):
+            raise AirflowException(f"the delivery status trigger returned no event ({event!r})")
+        status = event.get("status")
+        message = str(event.get("message") or "")
+        reports = event.get("reports") or {}
+        if status == EVENT_SUCCESS:
+            return self._finish(dict(reports))
+        if self.soft_fail:
+            raise AirflowSkipException(f"delivery status {status}: {message}")
+        if status == EVENT_TIMEOUT:
+            raise AirflowSensorTimeout(f"delivery status sensor timed out: {message}")
+        raise AirflowException(f"delivery status trigger failed: {message}")

@@ -1,0 +1,134 @@
+"""``DeliveryStatusTrigger``: polls delivery statuses in the triggerer until every message is final.
+
+The trigger only reads (status requests); it never sends. Run twice (a triggerer restart, a second
+triggerer picking it up) it gives the same result and changes nothing on the platform. Its
+serialised kwargs are JSON only and carry no secret: the connection is read in the triggerer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_messaging.exceptions import MessagingApiError
+from airflow_provider_messaging.hooks._status import normalise_mt_nums
+from airflow_provider_messaging.hooks.messaging import MessagingHook
+from airflow_provider_messaging.models.status import (
+    DEFAULT_STATUS_BATCH,
+    DeliveryReport,
+    check_batch_size,
+    statuses_to_xcom,
+)
+
+#: Event ``status`` values.
+EVENT_SUCCESS = "success"
+EVENT_TIMEOUT = "timeout"
+EVENT_ERROR = "error"
+
+
+class DeliveryStatusTrigger(BaseTrigger):
+    """Poll the status method for ``mt_nums`` (in batches) until all are final or time runs out.
+
+    Each cycle asks only for the messages not final yet. Transient errors (after the hook's own
+    retries) are logged and polling goes on; any other error ends the trigger with an error event.
+
+    :param mt_nums: the platform's mtNums to track.
+    :param messaging_conn_id: the ``messaging`` connection, read in the triggerer.
+    :param poll_interval: seconds between cycles.
+    :param timeout: seconds from now after which a ``timeout`` event is yielded (None: no limit).
+    :param end_time: absolute deadline (UNIX seconds); wins over ``timeout``. The serialised form
+        carries it, so a restarted trigger keeps the original deadline.
+    :param batch_size: mtNums per status request (1–1000).
+
+    Event payload (JSON)::
+
+        {"status": "success" | "timeout" | "error",
+         "reports": {<mtNum>: {"status", "status_name", "error_code", "failure", "final",
+                               "done_date", "outcome", "id"}},   # every mtNum, pending ones too
+         "pending": [<mtNum not final yet>, ...],
+         "message": "<what happened>"}
+    """
+
+    def __init__(
+        self,
+        mt_nums: Iterable[str],
+        messaging_conn_id: str = MessagingHook.default_conn_name,
+        poll_interval: float = 60.0,
+        timeout: float | None = None,
+        end_time: float | None = None,
+        batch_size: int = DEFAULT_STATUS_BATCH,
+    ) -> None:
+        super().__init__()
+        self.mt_nums = normalise_mt_nums(mt_nums)
+        self.messaging_conn_id = messaging_conn_id
+        self.poll_interval = max(0.0, float(poll_interval))
+        if end_time is None and timeout is not None:
+            end_time = time.time() + float(timeout)
+        self.end_time = None if end_time is None else float(end_time)
+        self.batch_size = check_batch_size(batch_size)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Classpath and JSON-only kwargs (no credentials)."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "mt_nums": list(self.mt_nums),
+                "messaging_conn_id": self.messaging_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "batch_size": self.batch_size,
+            },
+        )
+
+    def _event(self, status: str, reports: dict[str, DeliveryReport], message: str) -> TriggerEvent:
+        pending = [n for n in self.mt_nums if not (n in reports and reports[n].is_final)]
+        return TriggerEvent({
+            "status": status,
+            "reports": statuses_to_xcom(reports, self.mt_nums),
+            "pending": pending,
+            "message": message,
+        })
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until every message is final, the deadline passes, or a non-transient error."""
+        hook = MessagingHook(messaging_conn_id=self.messaging_conn_id)
+        reports: dict[str, DeliveryReport] = {}
+        pending = list(self.mt_nums)
+        total = len(pending)
+        last_error: str | None = None
+        try:
+            async with await hook.async_client() as client:
+                while True:
+                    try:
+                        reports.update(await hook.aget_statuses(pending, self.batch_size, client=client))
+                        last_error = None
+                    except MessagingApiError as exc:
+                        if not exc.retryable:
+                            raise
+                        last_error = str(exc)
+                        self.log.warning("Status poll failed (%s); polling again in %.1f s", exc, self.poll_interval)
+                    pending = [n for n in pending if not (n in reports and reports[n].is_final)]
+                    self.log.info("Delivery status: %d of %d messages final", total - len(pending), total)
+                    if not pending:
+                        yield self._event(EVENT_SUCCESS, reports, f"all {total} messages reached a final status")
+                        return
+                    now = time.time()
+                    if self.end_time is not None and now >= self.end_time:
+                        message = f"{len(pending)} of {total} messages not final when the sensor timed out"
+                        if last_error:
+                            message += f" (last poll failed: {last_error})"
+                        yield self._event(EVENT_TIMEOUT, reports, message)
+                        return
+                    wait = self.poll_interval
+                    if self.end_time is not None:
+                        wait = min(wait, max(0.0, self.end_time - now))
+                    await asyncio.sleep(wait)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any other failure becomes a clear event, never a hang
+            self.log.error("Delivery status trigger failed: %s", exc)
+            yield self._event(EVENT_ERROR, reports, f"{type(exc).__name__}: {exc}")
