@@ -3,14 +3,17 @@
 # `import airflow` more than twice as slow.
 SHELL := /bin/bash
 export UV_COMPILE_BYTECODE := 1
-export PATH := $(HOME)/.local/bin:$(PATH)
+export PATH := $(CURDIR)/.uv/bin:$(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
 .PHONY: uv sync test demo bench sandbox clean
 
+# uv from PyPI into a private venv (.uv/); if venv is unavailable, a user install.
 uv:
-	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@command -v $(UV) >/dev/null 2>&1 || (python3 -m venv .uv && .uv/bin/python -m pip install --quiet uv) \
+	  || python3 -m pip install --quiet --user uv \
+	  || python3 -m pip install --quiet --user --break-system-packages uv
 
 sync: uv
 	$(UV) sync --frozen --quiet
