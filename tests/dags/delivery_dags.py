@@ -1,0 +1,50 @@
+"""DAGs for the delivery-status tests: send (mapped) → wait → branch on each outcome.
+
+``delivery_poke`` waits in poke mode, ``delivery_deferrable`` in the triggerer. Recipients come
+from the run's conf (``{"recipients": [...]}``); the sandbox decides each one's outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, task
+
+from airflow_provider_messaging.models.status import FINAL_OUTCOMES
+from airflow_provider_messaging.operators.branch import DeliveryBranchOperator
+from airflow_provider_messaging.operators.send import SendViberMessageOperator
+from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
+
+#: outcomes with a branch of their own; anything else goes to ``on_other``
+BRANCHED = tuple(o for o in FINAL_OUTCOMES if o != "deleted")
+
+
+def branch_task_id(outcome: str) -> str:
+    return "on_" + outcome.replace("-", "_")
+
+
+def build(dag_id: str, deferrable: bool) -> DAG:
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False,
+             params={"recipients": ["79000000001"], "fail_on": []}) as dag:
+
+        @task
+        def recipients(params=None) -> list[str]:
+            return list(params["recipients"])
+
+        send = SendViberMessageOperator.partial(task_id="send", text="Your order has shipped").expand(
+            dest_addr=recipients()
+        )
+        wait = DeliveryStatusSensor(task_id="wait", mt_nums=send.output, deferrable=deferrable,
+                                    poke_interval=0.1, timeout=30)
+        branch = DeliveryBranchOperator(
+            task_id="branch", statuses=wait.output,
+            branches={o: branch_task_id(o) for o in BRANCHED}, default_branch="on_other",
+        )
+        wait >> branch >> [EmptyOperator(task_id=branch_task_id(o)) for o in BRANCHED]
+        branch >> EmptyOperator(task_id="on_other")
+    return dag
+
+
+delivery_poke = build("delivery_poke", deferrable=False)
+delivery_deferrable = build("delivery_deferrable", deferrable=True)

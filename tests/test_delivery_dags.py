@@ -1,0 +1,74 @@
+"""Whole DAG runs (``dag.test()``) against the sandbox: send → wait → branch, poke and deferrable.
+
+Every documented failure code, plus delivered, expired and rejected, must take its own branch.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_messaging.models.codes import FAILURE_NAMES
+from tests.conftest import task_states, xcom_values
+
+#: one recipient per outcome; the sandbox decides each recipient's outcome
+OUTCOMES = ("delivered", *FAILURE_NAMES, "expired", "rejected")
+RECIPIENTS = {outcome: f"7901000{i:04d}" for i, outcome in enumerate(OUTCOMES)}
+MODES = {"poke": "delivery_poke", "deferrable": "delivery_deferrable"}
+
+
+def branch_task_id(outcome: str) -> str:
+    return "on_" + outcome.replace("-", "_")
+
+
+@pytest.fixture
+def sandbox(messaging_sandbox_factory, request):
+    """Reports turn final ``delay`` seconds after the send (indirect parameter; default 0.3 s)."""
+    delay = getattr(request, "param", 0.3)
+    return messaging_sandbox_factory(delivery_delay=delay, outcomes={d: o for o, d in RECIPIENTS.items()})
+
+
+def _trigger_ran(capfd) -> bool:
+    out, err = capfd.readouterr()
+    return "DeliveryStatusTrigger" in out + err
+
+
+@pytest.mark.parametrize("sandbox", [1.0], indirect=True)  # long enough that the first check finds some pending
+@pytest.mark.parametrize("mode", list(MODES))
+def test_every_outcome_takes_its_branch(mode, sandbox, load_dag, capfd):
+    dag = load_dag("tests/dags/delivery_dags.py", MODES[mode])
+    capfd.readouterr()
+    run = dag.test(run_conf={"recipients": list(RECIPIENTS.values())})
+    states = task_states(run)
+    assert str(run.state) == "success", states
+
+    sent = xcom_values(run, "send")
+    dest_of = {v["mt_num"]: v["dest_addr"] for v in sent.values()}
+    assert len(dest_of) == len(OUTCOMES)
+    statuses = xcom_values(run, "wait")[-1]
+    assert set(statuses) == set(dest_of)
+    expected = {d: o for o, d in RECIPIENTS.items()}
+    assert {mt: s["outcome"] for mt, s in statuses.items()} == {mt: expected[d] for mt, d in dest_of.items()}
+    assert all(s["final"] for s in statuses.values())
+
+    for outcome in OUTCOMES:
+        assert states[branch_task_id(outcome)] == "success", outcome
+    assert states["on_other"] == "skipped"
+    # the deferrable DAG really waited in the trigger; the poke DAG never did
+    assert _trigger_ran(capfd) is (mode == "deferrable")
+    # waiting sent nothing: one message per recipient
+    assert len(sandbox.messages) == len(OUTCOMES)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_one_message_takes_only_its_branch(outcome, mode, sandbox, load_dag):
+    dag = load_dag("tests/dags/delivery_dags.py", MODES[mode])
+    run = dag.test(run_conf={"recipients": [RECIPIENTS[outcome]]})
+    states = task_states(run)
+    assert str(run.state) == "success", states
+    followed = sorted(t for t, s in states.items() if t.startswith("on_") and s == "success")
+    assert followed == [branch_task_id(outcome)]
+    (statuses,) = xcom_values(run, "wait").values()
+    (report,) = statuses.values()
+    assert report["outcome"] == outcome
+    assert report["failure"] == (outcome if outcome in FAILURE_NAMES else None)
