@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from airflow_provider_messaging.models.base import InvalidMessageError
 from airflow_provider_messaging.models.templates import (
@@ -82,7 +83,7 @@ def named(seed: dict[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
-def edit(seed: dict[str, Any], path: str, value: Any = ..., ) -> dict[str, Any]:
+def edit(seed: dict[str, Any], path: str, value: Any = ...) -> dict[str, Any]:
     """A deep copy of ``seed`` with the dotted ``path`` set to ``value`` (``...``: removed)."""
     out = copy.deepcopy(seed)
     *parents, last = path.split(".")
@@ -487,3 +488,33 @@ def test_sms_language_and_category_are_optional():
     assert TemplateRequest.parse(data).to_wire() == data
     rule = problem(refused(edit(SEED_SMS, "messageMatcher.language", "russian")), "messageMatcher.language")
     assert "language code" in rule
+
+
+# --- properties -----------------------------------------------------------------------------------
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=_NAME_CHARS, min_size=1, max_size=60))
+def test_property_every_name_of_allowed_characters_up_to_60_is_accepted(name):
+    assert TemplateRequest.parse(named(SEED_SMS, name)).name == name
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=_NAME_CHARS, max_size=20), st.characters(blacklist_characters=_NAME_CHARS),
+       st.text(alphabet=_NAME_CHARS, max_size=20))
+def test_property_a_name_with_any_other_character_is_refused(before, bad, after):
+    err = refused(named(SEED_SMS, before + bad + after))
+    assert problem(err, "messageMatcher.name").startswith("only Latin letters, digits and _ are allowed")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sets(st.integers(min_value=1, max_value=9), min_size=1, max_size=5), st.integers(min_value=-1, max_value=1))
+def test_property_one_example_per_distinct_variable(variables, delta):
+    text = " ".join("{{%d}} {{%d}}" % (n, n) for n in sorted(variables))  # each used twice
+    data = edit(edit(SEED_WHATSAPP_BUTTONS, "messageMatcher.content.text", text), TEXT_PARAMS,
+                [f"example {i}" for i in range(len(variables) + delta)])
+    if delta == 0:
+        TemplateRequest.parse(data)
+    else:
+        assert f"so exactly {len(variables)} example(s) are needed" in problem(refused(data), TEXT_PARAMS)

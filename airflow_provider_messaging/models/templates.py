@@ -203,6 +203,8 @@ class TemplateButton(WireModel):
 
 
 class TemplateKeyboardRow(WireModel):
+    """One row of ``content.keyboard.rows``: ``{"buttons": [...]}``."""
+
     buttons: list[TemplateButton]
 
 
@@ -304,10 +306,6 @@ class _MatcherBase(WireModel):
         if v in TEMPLATE_TYPES:
             raise ValueError(f"{v} templates are documented, but the platform supports OPERATOR only")
         raise ValueError(f"must be OPERATOR (the platform supports OPERATOR only), got {v!r}")
-
-    @property
-    def channel_value(self) -> str:
-        return self.channel.value
 
 
 def _language(v: Any, pattern: re.Pattern[str], what: str) -> Any:
