@@ -108,3 +108,11 @@ def test_connection_uri_quotes_values_and_airflow_parses_it():
                                      "templates_url": "/tpl"}
         from_json = Connection.from_json(sandbox.connection_json(), conn_id="sandbox_json")
         assert from_json.host == sandbox.url and from_json.password == "p@ss:w/rd &?="
+
+
+def test_bench_module_measures_requests_per_second(capsys):
+    from airflow_provider_messaging.sandbox.bench import main
+
+    assert main(["--requests", "30"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("30 sends to an in-process sandbox: ") and out.rstrip().endswith("requests/s")
