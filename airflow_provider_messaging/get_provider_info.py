@@ -40,7 +40,20 @@ def get_provider_info() -> dict:
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.hooks.messaging"]}
         ],
         "operators": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.operators.send"]}
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [
+                    "airflow_provider_messaging.operators.send",
+                    "airflow_provider_messaging.operators.templates",
+                    "airflow_provider_messaging.operators.branch",
+                ],
+            }
+        ],
+        "sensors": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.sensors.delivery"]}
+        ],
+        "triggers": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.triggers.delivery"]}
         ],
         "connection-types": [
             {
