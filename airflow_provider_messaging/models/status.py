@@ -29,7 +29,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from airflow_provider_messaging.models.codes import (
     FAILURE_NAMES,
@@ -112,7 +112,7 @@ class DeliveryReport(BaseModel):
     Fields the platform adds are kept (``model_extra``).
     """
 
-    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, coerce_numbers_to_str=True)
 
     mt_num: str = Field(alias="mtNum")
     id: str | None = None
@@ -120,24 +120,10 @@ class DeliveryReport(BaseModel):
     error_code: int = Field(default=0, alias="errorCode")
     done_date: str | None = Field(default=None, alias="doneDate")
 
-    @field_validator("mt_num", "id", mode="before")
-    @classmethod
-    def _as_text(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int):
-            return str(value)
-        return value
-
     @field_validator("error_code", mode="before")
     @classmethod
     def _code_or_zero(cls, value: Any) -> Any:
         return 0 if value is None or value == "" else value
-
-    @field_validator("done_date", mode="before")
-    @classmethod
-    def _date_text(cls, value: Any) -> Any:
-        return None if value == "" else value
 
     # --- names --------------------------------------------------------------------------------
     @property
@@ -244,17 +230,22 @@ def parse_reports(data: Any, asked: Iterable[str] | None = None) -> dict[str, De
     if not isinstance(items, list):
         raise ValueError("the status answer has no list of reports")
     wanted = None if asked is None else {str(n) for n in asked}
+    try:  # fast path: the whole list in one call into pydantic-core
+        reports: list[DeliveryReport] = _REPORT_LIST.validate_python(items)
+    except ValidationError:  # some item is unreadable: item by item, skipping the bad ones
+        reports = []
+        for item in items:
+            if not isinstance(item, Mapping):
+                log.warning("Ignoring a delivery report that is not an object: %.100r", item)
+                continue
+            try:
+                reports.append(DeliveryReport.from_wire(item))
+            except ValidationError as exc:
+                fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False))
+                log.warning("Ignoring an unreadable delivery report for mtNum %r (bad %s)",
+                            item.get("mtNum"), fields)
     out: dict[str, DeliveryReport] = {}
-    for item in items:
-        if not isinstance(item, Mapping):
-            log.warning("Ignoring a delivery report that is not an object: %.100r", item)
-            continue
-        try:
-            report = DeliveryReport.from_wire(item)
-        except ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False))
-            log.warning("Ignoring an unreadable delivery report for mtNum %r (bad %s)", item.get("mtNum"), fields)
-            continue
+    for report in reports:
         if wanted is not None and report.mt_num not in wanted:
             continue
         previous = out.get(report.mt_num)
@@ -262,6 +253,9 @@ def parse_reports(data: Any, asked: Iterable[str] | None = None) -> dict[str, De
             continue
         out[report.mt_num] = report
     return out
+
+
+_REPORT_LIST: TypeAdapter[list[DeliveryReport]] = TypeAdapter(list[DeliveryReport])
 
 
 def statuses_to_xcom(reports: Mapping[str, DeliveryReport], mt_nums: Iterable[str]) -> dict[str, dict[str, Any]]:
