@@ -397,27 +397,27 @@ def test_faults_on_the_status_endpoint(sandbox):
 
 
 def test_rate_limit_answers_429_code_3_with_retry_after(messaging_sandbox_factory):
-    sandbox = messaging_sandbox_factory(rate_limit=5)
+    sandbox = messaging_sandbox_factory(rate_limit=2)
     session = requests.Session()
-    answers = [session.post(sandbox.url + "/send", json=viber(), timeout=5) for _ in range(12)]
+    answers = [session.post(sandbox.url + "/send", json=viber(), timeout=5) for _ in range(8)]
     limited = [r for r in answers if r.status_code == 429]
-    assert limited, "12 quick requests at 5/s must hit the limit"
-    assert_error(limited[0], 3)
+    assert limited, "8 quick requests at 2/s must hit the limit"
+    assert_error(limited[0], 3, "Rate limit")
     assert int(limited[0].headers["Retry-After"]) >= 1
-    assert sum(r.status_code == 200 for r in answers) == len(sandbox.messages) <= 6
-    time.sleep(0.25)
+    assert sum(r.status_code == 200 for r in answers) == len(sandbox.messages) >= 2
+    time.sleep(0.6)  # one token back at 2/s
     assert session.post(sandbox.url + "/send", json=viber(), timeout=5).status_code == 200
 
 
 def test_latency_is_added_to_answers(messaging_sandbox_factory):
-    sandbox = messaging_sandbox_factory(latency=0.2)
+    sandbox = messaging_sandbox_factory(latency=0.4)
     started = time.monotonic()
     assert post(sandbox, viber()).status_code == 200
-    assert time.monotonic() - started >= 0.2
+    assert time.monotonic() - started >= 0.4
     sandbox.latency = 0
     started = time.monotonic()
     post(sandbox, viber())
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.4
 
 
 # --- dedup ------------------------------------------------------------------------------------------
@@ -453,13 +453,13 @@ def test_sent_count_admin_endpoint_normalises_the_number(sandbox):
 # --- delivery simulation and pull ------------------------------------------------------------------------
 
 def test_status_moves_accepted_enroute_then_final_and_pull_reports_it(messaging_sandbox_factory):
-    sandbox = messaging_sandbox_factory(delivery_delay=0.3)
+    sandbox = messaging_sandbox_factory(delivery_delay=1.0)
     mt = post(sandbox, viber(id="s-1")).json()["mtNum"]
     pull = {"login": LOGIN, "password": PASSWORD, "mtNums": [mt, "000"]}
     [report] = post(sandbox, pull, "/status").json()["reports"]
     assert report == {"mtNum": mt, "id": "s-1", "status": 6, "errorCode": 0}
-    assert wait_until(lambda: sandbox.message(mt).status == 1, 1)
-    assert wait_until(lambda: sandbox.message(mt).status == 2, 1)
+    assert wait_until(lambda: sandbox.message(mt).status == 1, 2)
+    assert wait_until(lambda: sandbox.message(mt).status == 2, 2)
     [report] = post(sandbox, pull, "/status").json()["reports"]
     assert report["status"] == 2 and report["errorCode"] == 0
     assert len(report["doneDate"]) == 24 and report["doneDate"].endswith("+0300")

@@ -47,6 +47,7 @@ def test_registered_delivery_1_pushes_the_final_report_delivered_and_failed(mess
     assert by_mt[bad] == {"mtNum": bad, "id": "p-bad", "status": 5, "errorCode": 6,
                           "doneDate": by_mt[bad]["doneDate"]}
     assert DATE.match(by_mt[bad]["doneDate"])
+    assert wait_until(lambda: len(sandbox.reports_pushed) == 2)  # recorded once the receiver answered
     assert {p["payload"]["mtNum"] for p in sandbox.reports_pushed} == {ok, bad}
     assert all(p["ok"] and p["attempts"] == 1 for p in sandbox.reports_pushed)
 
