@@ -116,3 +116,10 @@ def test_bench_module_measures_requests_per_second(capsys):
     assert main(["--requests", "30"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("30 sends to an in-process sandbox: ") and out.rstrip().endswith("requests/s")
+
+
+def test_messages_stay_readable_after_the_context_exits():
+    with Sandbox() as sandbox:
+        mt = post(sandbox, viber(id="after-1")).json()["mtNum"]
+    assert [m.mt_num for m in sandbox.messages] == [mt]
+    assert sandbox.sent_count("after-1", "79000000001") == 1

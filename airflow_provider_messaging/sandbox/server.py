@@ -99,6 +99,7 @@ class Sandbox:
         self._state: SandboxState | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> Sandbox:
@@ -114,7 +115,6 @@ class Sandbox:
             sock.close()
             state.close()
             raise
-        sock.set_inheritable(True)
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, lifespan="off",
                                 timeout_keep_alive=30, backlog=1024)
@@ -143,7 +143,9 @@ class Sandbox:
         server.should_exit = True
         if thread is not None:
             thread.join(timeout=10)
-        self._sock.close()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
         if state is not None:
             state.close()
         self._server = None
@@ -158,7 +160,7 @@ class Sandbox:
 
     @property
     def state(self) -> SandboxState:
-        """The live state (only while started)."""
+        """The state (from ``start()`` on; kept after ``stop()`` so tests can inspect it)."""
         if self._state is None:
             raise RuntimeError("the sandbox is not started: use `with Sandbox() as sandbox:` or .start()")
         return self._state
