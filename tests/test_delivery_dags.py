@@ -72,3 +72,22 @@ def test_one_message_takes_only_its_branch(outcome, mode, sandbox, load_dag):
     (report,) = statuses.values()
     assert report["outcome"] == outcome
     assert report["failure"] == (outcome if outcome in FAILURE_NAMES else None)
+
+
+@pytest.mark.parametrize("sandbox", [1.0], indirect=True)
+def test_reschedule_mode_frees_the_slot_and_branches(sandbox, load_dag):
+    from airflow.models.taskreschedule import TaskReschedule
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    dag = load_dag("tests/dags/delivery_dags.py", "delivery_reschedule")
+    run = dag.test(run_conf={"recipients": [RECIPIENTS["delivered"], RECIPIENTS["unrouted"]]})
+    states = task_states(run)
+    assert str(run.state) == "success", states
+    followed = sorted(t for t, s in states.items() if t.startswith("on_") and s == "success")
+    assert followed == ["on_delivered", "on_unrouted"]
+    wait_ti = next(ti for ti in run.get_task_instances() if ti.task_id == "wait")
+    with create_session() as session:
+        reschedules = session.scalar(select(func.count()).select_from(TaskReschedule)
+                                     .where(TaskReschedule.ti_id == wait_ti.id))
+    assert reschedules >= 1

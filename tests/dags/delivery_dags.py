@@ -1,6 +1,7 @@
 """DAGs for the delivery-status tests: send (mapped) → wait → branch on each outcome.
 
-``delivery_poke`` waits in poke mode, ``delivery_deferrable`` in the triggerer. Recipients come
+``delivery_poke`` waits in poke mode, ``delivery_reschedule`` in reschedule mode,
+``delivery_deferrable`` in the triggerer. Recipients come
 from the run's conf (``{"recipients": [...]}``); the sandbox decides each one's outcome.
 """
 
@@ -24,7 +25,7 @@ def branch_task_id(outcome: str) -> str:
     return "on_" + outcome.replace("-", "_")
 
 
-def build(dag_id: str, deferrable: bool) -> DAG:
+def build(dag_id: str, deferrable: bool, mode: str = "poke") -> DAG:
     with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False,
              params={"recipients": ["79000000001"], "fail_on": []}) as dag:
 
@@ -36,7 +37,7 @@ def build(dag_id: str, deferrable: bool) -> DAG:
             dest_addr=recipients()
         )
         wait = DeliveryStatusSensor(task_id="wait", mt_nums=send.output, deferrable=deferrable,
-                                    poke_interval=0.1, timeout=30)
+                                    mode=mode, poke_interval=0.1, timeout=30)
         branch = DeliveryBranchOperator(
             task_id="branch", statuses=wait.output,
             branches={o: branch_task_id(o) for o in BRANCHED}, default_branch="on_other",
@@ -48,3 +49,4 @@ def build(dag_id: str, deferrable: bool) -> DAG:
 
 delivery_poke = build("delivery_poke", deferrable=False)
 delivery_deferrable = build("delivery_deferrable", deferrable=True)
+delivery_reschedule = build("delivery_reschedule", deferrable=False, mode="reschedule")
