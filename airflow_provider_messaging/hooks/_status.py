@@ -118,7 +118,13 @@ class StatusMixin:
             return cached
         from airflow_provider_messaging.hooks.messaging import MessagingSettings
 
-        conn = await self.aget_connection(self.messaging_conn_id)  # type: ignore[attr-defined]
+        aget_connection = getattr(self, "aget_connection", None)
+        if aget_connection is not None:
+            conn = await aget_connection(self.messaging_conn_id)
+        else:  # a task SDK without the async getter: the sync one, off the event loop
+            from asgiref.sync import sync_to_async
+
+            conn = await sync_to_async(self.get_connection)(self.messaging_conn_id)  # type: ignore[attr-defined]
         settings = MessagingSettings.from_connection(conn)
         try:
             from airflow.sdk.log import amask_secret
