@@ -308,6 +308,7 @@ def test_code_4_whatsapp_image_without_url(sandbox):
     ("10:00", "scheduleInfo"),
     ({"timeBegin": "24:00"}, "timeBegin"),
     ({"timeEnd": "9:00"}, "timeEnd"),
+    ({"timeEnd": "21:00\n"}, "timeEnd"),
     ({"weekdaysSchedule": "1238"}, "weekdaysSchedule"),
     ({"weekdaysSchedule": 12345}, "weekdaysSchedule"),
     ({"deadline": "2019-05-10 16:29:30"}, "deadline"),

@@ -151,6 +151,7 @@ def test_name_already_exists_for_same_name_or_same_content(sandbox):
     (VIBER, {"name": None}, "name"),
     (VIBER, {"name": "имя"}, "name"),
     (VIBER, {"name": "bad-name"}, "name"),
+    (VIBER, {"name": "new_line\n"}, "name"),
     (VIBER, {"name": "n" * 61}, "at most 60"),
     (VIBER, {"channelType": "TELEGRAM"}, "channelType"),
     (VIBER, {"type": "USER"}, "OPERATOR"),

@@ -36,10 +36,10 @@ _VIBER_ALLOWED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 _DEST_SEPARATORS = re.compile(r"[\s\-()]")
-_DEST_STRIP = re.compile(r"[^\d]")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_WEEKDAYS = re.compile(r"^[1-7]*$")
-_DEADLINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$")
+_DEST_STRIP = re.compile(r"[^0-9]")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\Z", re.ASCII)
+_WEEKDAYS = re.compile(r"^[1-7]*\Z")
+_DEADLINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}\Z", re.ASCII)
 DEADLINE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 DEST_MIN_DIGITS = 10
 DEST_MAX_DIGITS = 15
@@ -80,7 +80,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_INT_STRING = re.compile(r"^\s*[+-]?\d+\s*$")
+_INT_STRING = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 
 
 def _as_int(value: Any) -> int | None:
@@ -388,9 +388,9 @@ HEADER_TYPES = ("TEXT", "IMAGE", "VIDEO", "DOCUMENT")
 BUTTON_TYPES = ("PHONE", "URL", "QUICK_REPLY")
 SMS_PROVIDER_IDS = (0, 1, 2, 3)
 
-_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
-_WA_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(_[A-Za-z]{2,4})?$")
-_VIBER_LANGUAGE = re.compile(r"^[A-Za-z]{2}$")
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_]+\Z")
+_WA_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(_[A-Za-z]{2,4})?\Z")
+_VIBER_LANGUAGE = re.compile(r"^[A-Za-z]{2}\Z")
 _WA_VARIABLE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
