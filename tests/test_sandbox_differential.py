@@ -100,25 +100,26 @@ def send_payloads(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
-def client_accepts(body: dict[str, Any]) -> bool:
+def client_accepts(body: dict[str, Any], viber_sessions: bool = False) -> bool:
     try:
-        SendRequest.parse(json.loads(json.dumps(body)))
+        SendRequest.parse(json.loads(json.dumps(body)), context={"viber_sessions": viber_sessions})
     except InvalidMessageError:
         return False
     return True
 
 
-def sandbox_accepts(body: dict[str, Any]) -> bool:
-    return not isinstance(validate_send(body), SendRejection)
+def sandbox_accepts(body: dict[str, Any], viber_sessions: bool = False) -> bool:
+    return not isinstance(validate_send(body, viber_sessions=viber_sessions), SendRejection)
 
 
 @settings(max_examples=3000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(send_payloads())
-def test_client_models_and_sandbox_agree_on_accept_or_reject(body):
-    client, sandbox = client_accepts(body), sandbox_accepts(body)
+@given(send_payloads(), st.booleans())
+def test_client_models_and_sandbox_agree_on_accept_or_reject(body, viber_sessions):
+    client, sandbox = client_accepts(body, viber_sessions), sandbox_accepts(body, viber_sessions)
     assert client == sandbox, (
-        f"client {'accepts' if client else 'rejects'}, sandbox {'accepts' if sandbox else 'rejects'}: "
-        f"{validate_send(body)!r}\n{json.dumps(body)[:600]}")
+        f"viber_sessions={viber_sessions}: client {'accepts' if client else 'rejects'}, sandbox "
+        f"{'accepts' if sandbox else 'rejects'}: {validate_send(body, viber_sessions=viber_sessions)!r}\n"
+        f"{json.dumps(body)[:600]}")
 
 
 def test_ttl_boolean_is_refused_by_the_sandbox():
