@@ -265,3 +265,16 @@ def test_message_type_must_be_viber_or_whatsapp():
     body["message"]["type"] = "Viber"
     with pytest.raises(InvalidMessageError, match="message.type"):
         SendRequest.parse(body)
+
+
+@pytest.mark.parametrize("field, value", [("ttl", True), ("timeBegin", "10:00\n"), ("destAddr", "7210123456\u0667")])
+def test_lookalike_values_are_refused(field, value):
+    body = json.loads(json.dumps(VIBER_EXAMPLE))
+    if field == "ttl":
+        body["message"]["data"]["ttl"] = value
+    elif field == "timeBegin":
+        body["scheduleInfo"]["timeBegin"] = value
+    else:
+        body["destAddr"] = value
+    with pytest.raises(InvalidMessageError, match=field):
+        SendRequest.parse(body)

@@ -34,7 +34,7 @@ TtlUnit = Literal["SECONDS", "MINUTES", "HOURS"]
 # --- destAddr ---------------------------------------------------------------------------------
 _DEST_SEPARATORS = re.compile(r"[\s\-()]")
 #: [decided] after removing separators and a leading "+": 10 to 15 digits (E.164 allows 15).
-DEST_ADDR_DIGITS = re.compile(r"^\d{10,15}$")
+DEST_ADDR_DIGITS = re.compile(r"^[0-9]{10,15}\Z")
 
 
 def normalize_dest_addr(value: str) -> str:
@@ -72,10 +72,10 @@ def build_extra_param(params: Mapping[str, Any]) -> str:
 
 
 # --- scheduleInfo ------------------------------------------------------------------------------
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_WEEKDAYS = re.compile(r"^[1-7]*$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z")
+_WEEKDAYS = re.compile(r"^[1-7]*\Z")
 DEADLINE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
-_DEADLINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$")
+_DEADLINE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{4}\Z")
 
 
 class ScheduleInfo(WireModel):
@@ -135,6 +135,13 @@ class MessageData(WireModel):
     service_number: str = Field(min_length=1)
     ttl: int | None = Field(default=None, ge=0)
     ttl_unit: TtlUnit | None = None
+
+    @field_validator("ttl", mode="before")
+    @classmethod
+    def _ttl_not_bool(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(f"must be a whole number, got {v!r}")
+        return v
 
     @field_validator("service_number", mode="before")
     @classmethod
