@@ -5,6 +5,8 @@ Every documented failure code, plus delivered, expired and rejected, must take i
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from airflow_provider_messaging.models.codes import FAILURE_NAMES
@@ -94,3 +96,21 @@ def test_reschedule_mode_frees_the_slot_and_branches(sandbox, load_dag):
         reschedules = session.scalar(select(func.count()).select_from(TaskReschedule)
                                      .where(TaskReschedule.ti_id == wait_ti.id))
     assert reschedules >= 1
+
+
+@pytest.mark.parametrize(("dag_id", "wait_state"), [("delivery_timeout_poke", "failed"),
+                                                    ("delivery_timeout_deferrable", "skipped")])
+def test_a_message_that_never_turns_final_times_out(dag_id, wait_state, messaging_sandbox_factory, load_dag):
+    """Poke: AirflowSensorTimeout fails the task. Deferrable with soft_fail: the trigger's own
+    timeout event after 1 s skips it (``dag.test()`` runs the trigger inline with no deferral
+    timeout: a trigger that never gave up would hang the run)."""
+    pending = "79020000001"
+    messaging_sandbox_factory(delivery_delay=0.1, outcomes={pending: "pending"})
+    dag = load_dag("tests/dags/delivery_dags.py", dag_id)
+    started = time.monotonic()
+    run = dag.test(run_conf={"recipients": [pending]})
+    assert time.monotonic() - started < 30
+    states = task_states(run)
+    assert states["wait"] == wait_state, states
+    assert states["branch"] in ("upstream_failed", "skipped")
+    assert all(s != "success" for t, s in states.items() if t.startswith("on_"))

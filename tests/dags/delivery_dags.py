@@ -25,7 +25,7 @@ def branch_task_id(outcome: str) -> str:
     return "on_" + outcome.replace("-", "_")
 
 
-def build(dag_id: str, deferrable: bool, mode: str = "poke") -> DAG:
+def build(dag_id: str, deferrable: bool, mode: str = "poke", timeout: float = 30, soft_fail: bool = False) -> DAG:
     with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False,
              params={"recipients": ["79000000001"], "fail_on": []}) as dag:
 
@@ -37,7 +37,8 @@ def build(dag_id: str, deferrable: bool, mode: str = "poke") -> DAG:
             dest_addr=recipients()
         )
         wait = DeliveryStatusSensor(task_id="wait", mt_nums=send.output, deferrable=deferrable,
-                                    mode=mode, poke_interval=0.1, timeout=30)
+                                    mode=mode, poke_interval=0.1, timeout=timeout,
+                                    soft_fail=soft_fail)
         branch = DeliveryBranchOperator(
             task_id="branch", statuses=wait.output,
             branches={o: branch_task_id(o) for o in BRANCHED}, default_branch="on_other",
@@ -50,3 +51,6 @@ def build(dag_id: str, deferrable: bool, mode: str = "poke") -> DAG:
 delivery_poke = build("delivery_poke", deferrable=False)
 delivery_deferrable = build("delivery_deferrable", deferrable=True)
 delivery_reschedule = build("delivery_reschedule", deferrable=False, mode="reschedule")
+#: a message that never turns final: the wait times out after 1 s (failed, or skipped with soft_fail)
+delivery_timeout_poke = build("delivery_timeout_poke", deferrable=False, timeout=1)
+delivery_timeout_deferrable = build("delivery_timeout_deferrable", deferrable=True, timeout=1, soft_fail=True)
