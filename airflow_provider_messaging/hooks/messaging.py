@@ -7,7 +7,8 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -183,30 +184,41 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         self.close()
 
     # --- transport ------------------------------------------------------------------------------
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        """Exponential backoff with full jitter, never shorter than the platform's Retry-After."""
+    @cached_property
+    def _jitter(self) -> tenacity.wait_random_exponential:
         s = self.settings
-        backoff = tenacity.wait_random_exponential(multiplier=s.backoff_initial, max=s.backoff_max)(state)
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        return max(backoff, retry_after or 0.0)
+        return tenacity.wait_random_exponential(multiplier=s.backoff_initial, max=s.backoff_max)
+
+    def _wait_after(self, failed_attempt: int, exc: BaseException | None) -> float:
+        """Exponential backoff with full jitter after the n-th failed attempt, never shorter than
+        the platform's Retry-After."""
+        backoff = self._jitter(SimpleNamespace(attempt_number=failed_attempt))
+        return max(backoff, getattr(exc, "retry_after", None) or 0.0)
 
     @cached_property
     def _retrying(self) -> tenacity.Retrying:
-        """One retry policy per hook (statistics are thread-local in tenacity)."""
+        """Attempts 2 .. max_retries + 1 (the first one runs without retry machinery)."""
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception(lambda e: isinstance(e, MessagingApiError) and e.retryable),
-            stop=tenacity.stop_after_attempt(self.settings.max_retries + 1),
-            wait=self._wait,
+            stop=tenacity.stop_after_attempt(self.settings.max_retries),
+            wait=lambda state: self._wait_after(state.attempt_number + 1, state.outcome.exception()),
             sleep=self._sleep,
-            before_sleep=self._log_retry,
+            before_sleep=lambda state: self._warn_retry(
+                state.attempt_number + 1, state.outcome.exception(), state.next_action.sleep),
             reraise=True,
         )
 
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """tenacity ``wait`` for a loop that counts every attempt (the async status path)."""
+        return self._wait_after(state.attempt_number, state.outcome.exception() if state.outcome else None)
+
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0
-        self.log.warning("Attempt %d failed (%s); retrying in %.2f s", state.attempt_number, exc, wait)
+        """tenacity ``before_sleep`` for a loop that counts every attempt."""
+        self._warn_retry(state.attempt_number, state.outcome.exception() if state.outcome else None,
+                         state.next_action.sleep if state.next_action else 0.0)
+
+    def _warn_retry(self, attempt: int, exc: BaseException | None, wait: float) -> None:
+        self.log.warning("Attempt %d failed (%s); retrying in %.2f s", attempt, exc, wait)
 
     def _post_once(
         self,
@@ -262,10 +274,28 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         non-200 answer into a typed ``MessagingApiError`` (default: the send-error table).
         """
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        for attempt in self._retrying:
-            with attempt:
-                return self._post_once(url, body, headers, safe_to_repeat=safe_to_repeat, error_parser=error_parser)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.post_body(url, body, headers=headers, safe_to_repeat=safe_to_repeat, error_parser=error_parser)
+
+    def post_body(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        safe_to_repeat: bool = True,
+        error_parser: ErrorParser = error_from_response,
+    ) -> requests.Response:
+        """POST an already serialised JSON body, with the retry rules of ``post_json``."""
+        post = partial(self._post_once, url, body, headers, safe_to_repeat=safe_to_repeat, error_parser=error_parser)
+        try:
+            return post()  # the common case: one attempt, no retry state to build
+        except MessagingApiError as exc:
+            if not exc.retryable or self.settings.max_retries == 0:
+                raise
+            wait = self._wait_after(1, exc)
+            self._warn_retry(1, exc, wait)
+            self._sleep(wait)
+        return self._retrying(post)
 
     @staticmethod
     def _json(response: requests.Response) -> dict[str, Any]:
@@ -281,6 +311,16 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         s = self.settings
         return {"login": s.login, "password": s.password}
 
+    @cached_property
+    def _credentials_json(self) -> bytes:
+        """``{"login":...,"password":...`` without the closing brace, serialised once."""
+        return json.dumps(self.credentials(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")[:-1]
+
+    def _send_body(self, request: SendRequest) -> bytes:
+        """The send body: credentials first, then the request as pydantic serialises it (camelCase,
+        optional fields absent). ``destAddr`` is required, so the request's JSON is never ``{}``."""
+        return self._credentials_json + b"," + request.model_dump_json(by_alias=True, exclude_none=True).encode()[1:]
+
     # --- sending --------------------------------------------------------------------------------
     def send(self, message: SendRequest | Mapping[str, Any]) -> SendResult:
         """Send one message (SPEC §1); the body is validated before any request.
@@ -289,13 +329,13 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         :return: ``SendResult(mt_num, id, duplicate)``. An id the platform already accepted (code 10)
             is not an error: nothing is resent and ``duplicate`` is True.
         """
-        request = SendRequest.parse(message, "message")
+        request = message if isinstance(message, SendRequest) else SendRequest.parse(message, "message")
         request.check_account(viber_sessions=self.settings.viber_sessions)
-        payload = {**self.credentials(), **request.to_wire()}
+        body = self._send_body(request)
         self.log.debug("Sending %s message id=%s to %s", request.channel.value, request.id, _mask_number(request.dest_addr))
         try:
-            response = self.post_json(
-                self.settings.url(self.settings.send_path), payload,
+            response = self.post_body(
+                self.settings.url(self.settings.send_path), body,
                 safe_to_repeat=self.settings.platform_dedup,
             )
         except DuplicateMessageError:
