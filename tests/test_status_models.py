@@ -154,3 +154,25 @@ def test_batch_size_bounds(bad):
     with pytest.raises(ValueError, match="batch_size must be an integer from 1 to 1000"):
         check_batch_size(bad)
     assert check_batch_size(1000) == 1000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"reports": [{"mtNum": "1", "status": 2, "errorCode": 0, "x": 1}, {"mtNum": 99, "status": 5}]}',
+        b'{"reports": [{"mtNum": "1", "status": 2}, {"mtNum": "2", "status": "bad"}], "more": true}',
+        b'{"reports": [{"mtNum": "1", "status": 5, "errorCode": 7}, {"mtNum": "1", "status": 1}]}',
+    ],
+)
+def test_parse_status_body_matches_parse_reports(body):
+    from airflow_provider_messaging.models.status import parse_status_body
+
+    assert parse_status_body(body, ["1", "2", "99"]) == parse_reports(json.loads(body), ["1", "2", "99"])
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>", b"[1, 2]", b'{"no": "reports"}'])
+def test_parse_status_body_refuses_what_is_not_an_answer(body):
+    from airflow_provider_messaging.models.status import parse_status_body
+
+    with pytest.raises(ValueError):
+        parse_status_body(body)

@@ -21,7 +21,7 @@ from airflow_provider_messaging.models.status import (
     DEFAULT_STATUS_BATCH,
     DeliveryReport,
     check_batch_size,
-    parse_reports,
+    parse_status_body,
 )
 
 if TYPE_CHECKING:
@@ -80,10 +80,7 @@ class StatusMixin:
     def parse_status_answer(status_code: int, body: bytes, batch: Sequence[str]) -> dict[str, DeliveryReport]:
         """Parse a 200 answer's body; an answer that is not ``{"reports": [...]}`` is a typed error."""
         try:
-            data = json.loads(body) if body else None
-            if not isinstance(data, dict):
-                raise ValueError("the status answer is not a JSON object")
-            return parse_reports(data, batch)
+            return parse_status_body(body, batch)
         except ValueError:
             raise error_from_response(status_code, body) from None
 

@@ -25,6 +25,7 @@ failure name                status 5 UNDELIVERABLE: ``unknown``, ``call-barred``
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -244,6 +245,28 @@ def parse_reports(data: Any, asked: Iterable[str] | None = None) -> dict[str, De
                 fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False))
                 log.warning("Ignoring an unreadable delivery report for mtNum %r (bad %s)",
                             item.get("mtNum"), fields)
+    return _select(reports, wanted)
+
+
+def parse_status_body(body: bytes | str, asked: Iterable[str] | None = None) -> dict[str, DeliveryReport]:
+    """Parse the raw body of a status answer, like :func:`parse_reports` (same result and rules).
+
+    A well-formed ``{"reports": [...]}`` is read straight from the bytes in one call into
+    pydantic-core; anything else takes the tolerant path. Raises ``ValueError`` when the body is not
+    JSON or has no list of reports.
+    """
+    try:
+        answer = _ANSWER.validate_json(body)
+    except ValidationError:
+        data = json.loads(body) if body else None
+        if not isinstance(data, Mapping):
+            raise ValueError("the status answer is not a JSON object") from None
+        return parse_reports(data, asked)
+    return _select(answer.reports, None if asked is None else {str(n) for n in asked})
+
+
+def _select(reports: Iterable[DeliveryReport], wanted: set[str] | None) -> dict[str, DeliveryReport]:
+    """Keyed by mtNum, only those asked for; a final report is never replaced by a non-final one."""
     out: dict[str, DeliveryReport] = {}
     for report in reports:
         if wanted is not None and report.mt_num not in wanted:
@@ -255,7 +278,14 @@ def parse_reports(data: Any, asked: Iterable[str] | None = None) -> dict[str, De
     return out
 
 
+class _StatusAnswer(BaseModel):
+    """The pull answer's envelope (other top-level fields are ignored)."""
+
+    reports: list[DeliveryReport]
+
+
 _REPORT_LIST: TypeAdapter[list[DeliveryReport]] = TypeAdapter(list[DeliveryReport])
+_ANSWER: TypeAdapter[_StatusAnswer] = TypeAdapter(_StatusAnswer)
 
 
 def statuses_to_xcom(reports: Mapping[str, DeliveryReport], mt_nums: Iterable[str]) -> dict[str, dict[str, Any]]:
