@@ -108,7 +108,7 @@ class DeliveryStatusSensor(BaseSensorOperator):
         nothing left to track the task is skipped.
     :param messaging_conn_id: the ``messaging`` connection.
     :param fail_on: outcomes that fail the task once every message is final, e.g.
-        ``("call-barred", "unrouted")`` (see ``DELIVERY_OUTCOMES``). With ``soft_fail`` the task is
+        ``("call-barred", "unrouted")`` (any of ``FINAL_OUTCOMES``). With ``soft_fail`` the task is
         skipped instead.
     :param deferrable: wait in the triggerer (``DeliveryStatusTrigger``) instead of a worker slot;
         default: ``[operators] default_deferrable``.
