@@ -113,8 +113,6 @@ class StatusMixin:
         cached = self.__dict__.get("settings")
         if cached is not None:
             return cached
-        from airflow_provider_messaging.hooks.messaging import MessagingSettings
-
         aget_connection = getattr(self, "aget_connection", None)
         if aget_connection is not None:
             conn = await aget_connection(self.messaging_conn_id)
@@ -122,7 +120,7 @@ class StatusMixin:
             from asgiref.sync import sync_to_async
 
             conn = await sync_to_async(self.get_connection)(self.messaging_conn_id)  # type: ignore[attr-defined]
-        settings = MessagingSettings.from_connection(conn)
+        settings = self._settings_from(conn)  # type: ignore[attr-defined]
         try:
             from airflow.sdk.log import amask_secret
 
@@ -131,13 +129,6 @@ class StatusMixin:
                 await amask_secret(settings.api_key)
         except ImportError:  # pragma: no cover - older task SDKs
             pass
-        overrides: dict[str, Any] = {}
-        if getattr(self, "_timeout_override", None) is not None:
-            overrides["timeout"] = float(self._timeout_override)  # type: ignore[attr-defined]
-        if getattr(self, "_max_retries_override", None) is not None:
-            overrides["max_retries"] = int(self._max_retries_override)  # type: ignore[attr-defined]
-        if overrides:
-            settings = MessagingSettings(**{**settings.__dict__, **overrides})
         self.__dict__["settings"] = settings
         return settings
 

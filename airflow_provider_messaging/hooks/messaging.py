@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -138,19 +139,21 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     # --- connection -----------------------------------------------------------------------------
     @cached_property
     def settings(self) -> MessagingSettings:
-        conn = self.get_connection(self.messaging_conn_id)
-        settings = MessagingSettings.from_connection(conn)
+        settings = self._settings_from(self.get_connection(self.messaging_conn_id))
         mask_secret(settings.password)
         if settings.api_key:
             mask_secret(settings.api_key)
+        return settings
+
+    def _settings_from(self, conn: Any) -> MessagingSettings:
+        """The connection read into settings, with this hook's ``timeout``/``max_retries`` overrides."""
+        settings = MessagingSettings.from_connection(conn)
         overrides: dict[str, Any] = {}
         if self._timeout_override is not None:
             overrides["timeout"] = float(self._timeout_override)
         if self._max_retries_override is not None:
             overrides["max_retries"] = int(self._max_retries_override)
-        if overrides:
-            settings = MessagingSettings(**{**settings.__dict__, **overrides})
-        return settings
+        return dataclasses.replace(settings, **overrides) if overrides else settings
 
     def get_conn(self) -> requests.Session:
         """The hook's one ``requests.Session`` (keep-alive, connection pool)."""
