@@ -1,4 +1,4 @@
-"""Quickstart: send a Viber and a WhatsApp message, then wait for their delivery reports.
+"""Quickstart: send a Viber and a WhatsApp message, then wait (deferrable) for their delivery reports.
 
 Runs against any ``messaging`` connection named ``messaging_default``; ``make demo`` points it at
 the bundled sandbox. Each send carries a deterministic partner id, so a retry, a cleared task or a
@@ -12,6 +12,7 @@ import datetime
 from airflow.sdk import DAG, task
 
 from airflow_provider_messaging.operators.send import SendViberMessageOperator, SendWhatsAppMessageOperator
+from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 
 with DAG(
     dag_id="example_messaging_quickstart",
@@ -36,11 +37,21 @@ with DAG(
         ttl=1440,
     )
 
+    wait = DeliveryStatusSensor(
+        task_id="wait_for_delivery",
+        mt_nums=[viber.output, whatsapp.output],
+        deferrable=True,  # polls in the triggerer; dag.test() runs the trigger inline
+        poke_interval=1,
+        timeout=120,
+    )
+
     @task
-    def summary(viber_result: dict, whatsapp_result: dict) -> list[dict]:
+    def summary(viber_result: dict, whatsapp_result: dict, statuses: dict) -> list[dict]:
         sent = [viber_result, whatsapp_result]
         for r in sent:
-            print(f"{r['channel']:<9} to {r['dest_addr']}: mtNum={r['mt_num']} id={r['id']}")
+            status = statuses.get(r["mt_num"], {})
+            print(f"{r['channel']:<9} to {r['dest_addr']}: mtNum={r['mt_num']} id={r['id']} "
+                  f"-> {status.get('status_name')} ({status.get('outcome')})")
         return sent
 
-    summary(viber.output, whatsapp.output)
+    summary(viber.output, whatsapp.output, wait.output)
