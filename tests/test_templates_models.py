@@ -187,6 +187,12 @@ def test_name_only_latin_letters_digits_and_underscore(name):
     assert rule == f"only Latin letters, digits and _ are allowed, got {name!r}"
 
 
+@pytest.mark.parametrize("name", ["new_matcher\n", "new_matcher\r\n", "new_matcher ", "\nnew_matcher"])
+def test_name_with_a_trailing_or_leading_newline_or_space_is_refused(name):
+    rule = problem(refused(named(SEED_WHATSAPP_BUTTONS, name)), "messageMatcher.name")
+    assert rule == f"only Latin letters, digits and _ are allowed, got {name!r}"
+
+
 def test_name_at_most_60_characters():
     assert TemplateRequest.parse(named(SEED_WHATSAPP_BUTTONS, "a" * 60)).name == "a" * 60
     rule = problem(refused(named(SEED_WHATSAPP_BUTTONS, "a" * 61)), "messageMatcher.name")
@@ -218,6 +224,15 @@ def test_channel_type_is_required_and_one_of_three(value, expected):
 ])
 def test_subject_ids_are_required_integers(value, expected):
     assert expected in problem(refused(edit(SEED_WHATSAPP_BUTTONS, "subjectIds", value)), "subjectIds")
+
+
+@pytest.mark.parametrize("digits", ["²", "١٢", "１２", "12.0", "-3"])
+def test_subject_ids_refuse_anything_but_ascii_digit_strings(digits):
+    """"²" and "١٢" pass str.isdigit(); the first made int() fail with its own text, the second
+    was read as 12."""
+    rule = problem(refused(edit(SEED_WHATSAPP_BUTTONS, "subjectIds", [digits])), "subjectIds")
+    assert rule.startswith(f"item 0 must be a whole number (sender signature ids (subjects) the template is for), "
+                           f"got {digits!r}")
 
 
 def test_subject_ids_digit_strings_become_integers():
@@ -266,7 +281,7 @@ def test_whatsapp_language_either_case_is_accepted_as_given(language):
     assert request.to_wire()["messageMatcher"]["language"] == language
 
 
-@pytest.mark.parametrize("language", [..., "", "russian", "ru-RU", "r"])
+@pytest.mark.parametrize("language", [..., "", "russian", "ru-RU", "r", "ru\n", "en_US\n"])
 def test_whatsapp_language_is_required_and_a_language_code(language):
     rule = problem(refused(edit(SEED_WHATSAPP_BUTTONS, "messageMatcher.language", language)), "messageMatcher.language")
     assert "WhatsApp Business Platform language code" in rule
@@ -432,7 +447,7 @@ def test_viber_language_iso_639_1_either_case(language):
     TemplateRequest.parse(edit(VIBER_DOCUMENTED, "messageMatcher.language", language))
 
 
-@pytest.mark.parametrize("language", [..., "rus", "en_US", "1a"])
+@pytest.mark.parametrize("language", [..., "rus", "en_US", "1a", "ru\n"])
 def test_viber_language_is_required_and_two_letters(language):
     rule = problem(refused(edit(VIBER_DOCUMENTED, "messageMatcher.language", language)), "messageMatcher.language")
     assert "ISO 639-1 language code of two letters" in rule
@@ -467,6 +482,12 @@ def test_viber_refuses_whatsapp_only_fields():
 ])
 def test_sms_provider_ids_required_in_0_to_3(value, expected):
     assert expected in problem(refused(edit(SEED_SMS, "smsProviderIds", value)), "smsProviderIds")
+
+
+@pytest.mark.parametrize("value", ["٣", "³"])
+def test_sms_provider_ids_refuse_non_ascii_digits(value):
+    rule = problem(refused(edit(SEED_SMS, "smsProviderIds", [value])), "smsProviderIds")
+    assert rule.startswith("item 0 must be a whole number (SMS operator ids: 0 MTS, 1 Beeline, 2 MegaFon, 3 Tele2)")
 
 
 def test_sms_all_four_providers_are_accepted():

@@ -68,11 +68,12 @@ BUTTON_TYPES: tuple[str, ...] = ("PHONE", "URL", "QUICK_REPLY")
 #: [doc] SMS operators a template is registered with.
 SMS_PROVIDERS: dict[int, str] = {0: "MTS", 1: "Beeline", 2: "MegaFon", 3: "Tele2"}
 
-_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+# ``\Z``, not ``$``: ``$`` also matches before a trailing newline ("abc\n" is not a valid name).
+_NAME = re.compile(r"^[A-Za-z0-9_]+\Z")
 #: WhatsApp Business Platform codes: ``ru``, ``en``, ``en_US``, ``pt_BR``, ``zh_CN``... (any case).
-_WHATSAPP_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(_[A-Za-z]{2,4})?$")
+_WHATSAPP_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(_[A-Za-z]{2,4})?\Z")
 #: ISO 639-1: two letters (any case: the platform's examples write ``RU``).
-_ISO_639_1 = re.compile(r"^[A-Za-z]{2}$")
+_ISO_639_1 = re.compile(r"^[A-Za-z]{2}\Z")
 #: a WhatsApp variable ``{{n}}``
 WHATSAPP_VARIABLE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
@@ -415,13 +416,17 @@ MessageMatcher = Annotated[Union[WhatsAppMatcher, ViberMatcher, SmsMatcher], Fie
 _CHANNEL_TAG = re.compile(r"^messageMatcher\.(WHATSAPP|VIBER|SMS)(?=\.|$)")
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+\Z")
+
+
 def _int_ids(v: Any, what: str) -> list[int]:
     if not isinstance(v, (list, tuple)) or not v:
         raise ValueError(f"required, a non-empty list of {what}")
     out = []
     for i, item in enumerate(v):
+        # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and "١٢" (int() reads 12)
         if isinstance(item, bool) or not ((isinstance(item, int) and item >= 0)
-                                          or (isinstance(item, str) and item.strip().isdigit())):
+                                          or (isinstance(item, str) and _ASCII_DIGITS.match(item.strip()))):
             raise ValueError(f"item {i} must be a whole number ({what}), got {item!r}")
         out.append(int(item))
     return out
