@@ -325,3 +325,130 @@ def test_one_session_per_hook_reused_across_sends(platform):
     hook.send(MSG)
     hook.send(MSG)
     assert hook.get_conn() is session
+
+
+def test_retry_after_as_an_http_date_is_honoured(platform):
+    from email.utils import format_datetime
+    from datetime import datetime, timedelta, timezone
+
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    platform.expect_ordered_request("/api/send").respond_with_data(
+        error_body(3, "Too many connections"), status=429, headers={"Retry-After": when})
+    platform.expect_ordered_request("/api/send").respond_with_json({"mtNum": "9"})
+    sleeps: list = []
+    assert make_hook(sleeps).send(MSG).mt_num == "9"
+    assert len(sleeps) == 1 and 25 <= sleeps[0] <= 31
+
+
+def test_secrets_echoed_by_the_platform_never_reach_exception_text(platform):
+    """A platform or proxy that echoes the request must not put the credentials in the error."""
+    echo = f"bad request login=partner password={PASSWORD}"
+    platform.expect_request("/api/send").respond_with_data(
+        json.dumps({"error": {"code": 4, "description": f"Invalid request ({PASSWORD})"},
+                    "extendedDescription": echo}), status=400, content_type="application/json")
+    with pytest.raises(exc.InvalidRequestError) as err:
+        make_hook().send(MSG)
+    e = err.value
+    for text in (str(e), e.description, e.extended_description, e.body_snippet):
+        assert PASSWORD not in text and "partner" not in text
+    assert "password=***" in str(e)
+
+
+def test_an_undocumented_answer_echoing_secrets_is_scrubbed_too(platform):
+    platform.expect_request("/api/send").respond_with_data(f"<pre>{PASSWORD}</pre>", status=418)
+    with pytest.raises(exc.UnexpectedResponseError) as err:
+        make_hook().send(MSG)
+    assert PASSWORD not in str(err.value) and "<pre>***</pre>" in str(err.value)
+
+
+def test_login_is_masked_like_the_password(platform):
+    from airflow.sdk.log import redact
+
+    assert make_hook().settings.login == "partner"
+    assert redact("login partner") == "login ***"  # SPEC §1: login and password are both secrets
+
+
+def test_viber_image_not_jpg_or_png_is_sent_with_a_warning(platform, capfd):
+    platform.expect_request("/api/send").respond_with_json({"mtNum": "1"})
+    msg = compose_message(channel="viber", dest_addr="79001234567", service_number="S",
+                          image_url="https://cdn.example/banner.gif", message_id="img-1")
+    assert make_hook().send(msg).mt_num == "1"
+    assert len(platform.log) == 1
+    out = "".join(capfd.readouterr())
+    assert "400x400 px JPG or PNG image is recommended" in out
+    ok = compose_message(channel="viber", dest_addr="79001234567", service_number="S",
+                         image_url="https://cdn.example/banner.PNG?v=2")
+    assert ok.advisories() == []
+
+
+# --- end to end against the sandbox --------------------------------------------------------------------
+def test_hook_against_the_sandbox_sends_and_the_sandbox_records_it_once(messaging_sandbox):
+    result = make_hook().send({**MSG, "destAddr": "79000000001"})
+    [message] = messaging_sandbox.messages
+    assert (result.mt_num, result.id) == (message.mt_num, "m-1")
+    assert messaging_sandbox.sent_count("m-1", "79000000001") == 1
+
+
+@pytest.mark.parametrize("fault, cls", [("unavailable", exc.ServiceUnavailableError), ("throttled", exc.ThrottledError),
+                                        ("platform_error", exc.PlatformError)])
+def test_hook_retries_the_sandboxs_transient_faults_and_sends_once(messaging_sandbox, fault, cls):
+    messaging_sandbox.inject(fault, count=2, retry_after=4)
+    sleeps: list = []
+    assert make_hook(sleeps).send(MSG).mt_num
+    assert len(sleeps) == 2 and messaging_sandbox.sent_count("m-1", MSG["destAddr"]) == 1
+    if fault == "throttled":
+        assert all(s >= 4 for s in sleeps)
+    messaging_sandbox.inject(fault, count=3)
+    with pytest.raises(cls):
+        make_hook(max_retries=2).send({**MSG, "id": "m-2"})
+    assert messaging_sandbox.sent_count("m-2", MSG["destAddr"]) == 0
+
+
+def test_drop_after_accept_with_platform_dedup_is_retried_and_sent_once(messaging_sandbox):
+    messaging_sandbox.inject("drop_after_accept")
+    result = make_hook().send(MSG)  # the sandbox's connection says platform_dedup (dedup "on")
+    [message] = messaging_sandbox.messages
+    assert result.mt_num == message.mt_num
+    assert messaging_sandbox.sent_count("m-1", MSG["destAddr"]) == 1
+
+
+def test_drop_after_accept_with_dedup_reject_is_a_duplicate_not_a_second_message(messaging_sandbox_factory):
+    sandbox = messaging_sandbox_factory(dedup="reject")
+    sandbox.inject("drop_after_accept")
+    result = make_hook().send(MSG)
+    assert result.duplicate and len(sandbox.messages) == 1
+    assert sandbox.sent_count("m-1", MSG["destAddr"]) == 1
+
+
+def test_drop_after_accept_without_platform_dedup_is_not_resent(messaging_sandbox_factory):
+    sandbox = messaging_sandbox_factory(dedup="off")
+    sandbox.inject("drop_after_accept")
+    with pytest.raises(exc.AmbiguousSendError):
+        make_hook().send(MSG)
+    assert len(sandbox.messages) == 1 and sandbox.sent_count("m-1", MSG["destAddr"]) == 1
+
+
+def test_test_connection_against_the_sandbox(messaging_sandbox_factory, set_conn):
+    sandbox = messaging_sandbox_factory()
+    assert make_hook().test_connection() == (True, "credentials accepted")
+    set_conn(sandbox.url, login=sandbox.login, password="wrong-password")
+    ok, message = make_hook().test_connection()
+    assert not ok and "code 6" in message and "wrong-password" not in message
+    set_conn(sandbox.url, login="nobody", password=sandbox.password)
+    ok, message = make_hook().test_connection()
+    assert not ok and "code 5" in message
+    blocked = messaging_sandbox_factory(allowed_ips=["10.0.0.0/8"])
+    ok, message = make_hook().test_connection()
+    assert not ok and "IP address" in message
+    assert sandbox.messages == [] and blocked.messages == []  # nothing was sent
+
+
+def test_test_connection_makes_one_attempt_without_backoff(set_conn):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    set_conn(f"http://127.0.0.1:{port}")
+    sleeps: list = []
+    ok, message = make_hook(sleeps).test_connection()
+    assert not ok and "could not reach the platform" in message and sleeps == []

@@ -140,10 +140,34 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     @cached_property
     def settings(self) -> MessagingSettings:
         settings = self._settings_from(self.get_connection(self.messaging_conn_id))
-        mask_secret(settings.password)
-        if settings.api_key:
-            mask_secret(settings.api_key)
+        for secret in self._secrets_of(settings):  # SPEC §1: login and password are both secrets
+            mask_secret(secret)
         return settings
+
+    @staticmethod
+    def _secrets_of(settings: MessagingSettings) -> tuple[str, ...]:
+        return tuple(v for v in (settings.password, settings.api_key, settings.login) if v)
+
+    def _scrub(self, exc: MessagingApiError) -> MessagingApiError:
+        """Remove the connection's secrets from an error built from the platform's answer (a
+        platform or proxy that echoes the request must not put the password in exception text)."""
+        secrets = sorted(self._secrets_of(self.settings), key=len, reverse=True)
+        texts = [exc.description, exc.extended_description, exc.body_snippet, *map(str, exc.args)]
+        if not any(secret in text for text in texts if isinstance(text, str) for secret in secrets):
+            return exc
+
+        def clean(value: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            for secret in secrets:
+                value = value.replace(secret, "***")
+            return value
+
+        exc.description = clean(exc.description)
+        exc.extended_description = clean(exc.extended_description)
+        exc.body_snippet = clean(exc.body_snippet)
+        exc.args = tuple(clean(a) for a in exc.args)
+        return exc
 
     def _settings_from(self, conn: Any) -> MessagingSettings:
         """The connection read into settings, with this hook's ``timeout``/``max_retries`` overrides."""
@@ -258,7 +282,7 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
                 ) from exc
             raise TransportError(f"no answer from {url} within {self.settings.timeout} s", ambiguous=True, retryable=True) from exc
         if response.status_code != 200:
-            raise error_parser(response.status_code, response.content, response.headers.get("Retry-After"))
+            raise self._scrub(error_parser(response.status_code, response.content, response.headers.get("Retry-After")))
         return response
 
     def post_json(
@@ -300,14 +324,13 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
             self._sleep(wait)
         return self._retrying(post)
 
-    @staticmethod
-    def _json(response: requests.Response) -> dict[str, Any]:
+    def _json(self, response: requests.Response) -> dict[str, Any]:
         try:
             data = response.json()
         except ValueError:
-            raise error_from_response(response.status_code, response.content) from None
+            raise self._scrub(error_from_response(response.status_code, response.content)) from None
         if not isinstance(data, dict):
-            raise error_from_response(response.status_code, response.content)
+            raise self._scrub(error_from_response(response.status_code, response.content))
         return data
 
     def credentials(self) -> dict[str, str]:
@@ -335,6 +358,8 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         request = message if isinstance(message, SendRequest) else SendRequest.parse(message, "message")
         request.check_account(viber_sessions=self.settings.viber_sessions)
         body = self._send_body(request)
+        for advice in request.advisories():
+            self.log.warning("Message id=%s: %s", request.id, advice)
         self.log.debug("Sending %s message id=%s to %s", request.channel.value, request.id, _mask_number(request.dest_addr))
         try:
             response = self.post_body(
@@ -347,7 +372,7 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         data = self._json(response)
         mt_num = data.get("mtNum")
         if mt_num in (None, ""):
-            raise error_from_response(response.status_code, response.content)
+            raise self._scrub(error_from_response(response.status_code, response.content))
         result = SendResult(mt_num=str(mt_num), id=data.get("id", request.id))
         self.log.debug("Accepted: mtNum=%s id=%s", result.mt_num, result.id)
         return result
@@ -355,18 +380,23 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials without sending anything.
 
-        Sends a deliberately incomplete request (no message): codes 5/6 mean bad credentials, 2 a
-        blocked IP; a validation code (4, 7, 8, 9, 11) means the credentials were accepted.
+        Sends one deliberately incomplete request (no message), without retries (the UI's "Test"
+        button must not wait through a backoff): codes 5/6 mean bad credentials, 2 a blocked IP; a
+        validation code (4, 7, 8, 9, 11) means the credentials were accepted.
         """
         try:
-            payload = {**self.credentials(), "destAddr": ""}
-            self.post_json(self.settings.url(self.settings.send_path), payload, safe_to_repeat=True)
+            s = self.settings
+            body = json.dumps({**self.credentials(), "destAddr": ""}, ensure_ascii=False,
+                              separators=(",", ":")).encode("utf-8")
+            self._post_once(s.url(s.send_path), body, None, safe_to_repeat=True)
         except (InvalidLoginError, InvalidPasswordError) as exc:
             return False, f"the platform refused the credentials: {exc}"
         except InvalidIpAddressError as exc:
             return False, f"the platform refused this machine's IP address: {exc}"
         except InvalidDestAddrError:
             return True, "credentials accepted"
+        except TransportError as exc:
+            return False, f"could not reach the platform: {exc}"
         except MessagingApiError as exc:
             if exc.code in (4, 7, 9, 11):
                 return True, "credentials accepted"
@@ -374,7 +404,6 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         except ValueError as exc:
             return False, str(exc)
         return False, "the platform accepted an empty request: check that host and send_path point at the send method"
-
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection failed before the request left (refused, DNS): safe to resend."""

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -54,6 +55,23 @@ def normalize_dest_addr(value: str) -> str:
             f"parentheses and a leading + allowed), got {value!r}"
         )
     return digits
+
+
+# --- imageURL ------------------------------------------------------------------------------------
+#: [doc] Viber: a 400x400 px JPG or PNG image is recommended (a recommendation: warn, don't reject).
+_RECOMMENDED_IMAGE = re.compile(r"\.(jpe?g|png)\Z", re.IGNORECASE)
+
+
+def image_url_advice(url: str | None) -> str | None:
+    """The platform's image recommendation, as a warning when ``url`` does not look like a JPG or
+    PNG (judged by the path's extension; the size cannot be checked without fetching it)."""
+    if not url:
+        return None
+    path = urlsplit(url).path
+    if _RECOMMENDED_IMAGE.search(path):
+        return None
+    return (f"imageURL: a 400x400 px JPG or PNG image is recommended; {url!r} does not end in "
+            ".jpg, .jpeg or .png (sent anyway)")
 
 
 # --- extraParam -------------------------------------------------------------------------------
@@ -297,6 +315,13 @@ class SendRequest(WireModel):
     @property
     def channel(self) -> Channel:
         return self.message.type
+
+    def advisories(self) -> list[str]:
+        """Recommendations the request does not follow: not errors, it is sent as it is."""
+        if self.message.type is not Channel.VIBER:
+            return []
+        advice = image_url_advice(self.message.data.instant_content.data.image_url)
+        return [advice] if advice else []
 
     def check_account(self, *, viber_sessions: bool) -> None:
         """[doc] a Viber-sessions account accepts only TEXT or IMAGE_URL: refuse BUTTON up front."""
