@@ -267,7 +267,8 @@ def test_message_type_must_be_viber_or_whatsapp():
         SendRequest.parse(body)
 
 
-@pytest.mark.parametrize("field, value", [("ttl", True), ("timeBegin", "10:00\n"), ("destAddr", "7210123456\u0667")])
+@pytest.mark.parametrize("field, value", [("ttl", True), ("ttl", "6_0"), ("ttl", "60.0"), ("timeBegin", "10:00\n"),
+                                          ("destAddr", "7210123456\u0667")])
 def test_lookalike_values_are_refused(field, value):
     body = json.loads(json.dumps(VIBER_EXAMPLE))
     if field == "ttl":

@@ -29,7 +29,7 @@ INVALID_DEST = ["123456789", "1234567890123456", "", "   ", "7900+0000001", "abc
                 "7210123456\u0667", "72101234567\n"]
 VIBER_TTL = [ABSENT, None, 1, 60, 2880, "60", 60.0]
 WHATSAPP_TTL = [ABSENT, None, 0, 1440, 10080, "1440"]
-INVALID_TTL = [-1, 0, 59, 1441, 2881, 10081, "x", 1.5, "1.5", [60], True, False]
+INVALID_TTL = [-1, 0, 59, 1441, 2881, 10081, "x", 1.5, "1.5", [60], True, False, "6_0", "60.0", "1_440"]
 UNITS_OK = [ABSENT, "MINUTES"]
 UNITS_ANY = [None, "SECONDS", "HOURS", "DAYS", "minutes"]
 CONTENT_OK = {

@@ -135,6 +135,9 @@ class ScheduleInfo(WireModel):
         return v
 
 
+_TTL_STRING = re.compile(r"^\s*[+-]?[0-9]+\s*\Z")
+
+
 # --- message -----------------------------------------------------------------------------------
 class InstantContentData(WireModel):
     text: str | None = None
@@ -156,8 +159,10 @@ class MessageData(WireModel):
 
     @field_validator("ttl", mode="before")
     @classmethod
-    def _ttl_not_bool(cls, v: Any) -> Any:
-        if isinstance(v, bool):
+    def _ttl_whole_number(cls, v: Any) -> Any:
+        # a boolean is not a number, and a string must be written in digits: Python's int() would
+        # also take "1_440" and pydantic "60.0", which the platform need not read as numbers
+        if isinstance(v, bool) or (isinstance(v, str) and not _TTL_STRING.match(v)):
             raise ValueError(f"must be a whole number, got {v!r}")
         return v
 
