@@ -71,12 +71,21 @@ def test_invalid_input_fails_without_request_and_without_retries(load_dag, https
     assert "message.data.instantContent.data.text: Viber text is at most 1000 characters" in out
 
 
-def test_retry_after_an_unanswered_send_does_not_resend_without_platform_dedup(load_dag, set_conn):
+def test_retry_after_an_unanswered_send_does_not_resend_without_platform_dedup(load_dag, set_conn, capfd):
     with dropping_server() as (url, received):
         set_conn(url)
         dr = load_dag(DAGS, "send_retry").test()
     assert task_states(dr) == {"viber": "failed"}
     assert len(received) == 1  # the second try refused to risk a second message
+    assert "set resend_unconfirmed=True on this task and clear it" in "".join(capfd.readouterr())
+
+
+def test_resend_unconfirmed_lets_the_retry_resend_with_the_same_id(load_dag, set_conn):
+    with dropping_server() as (url, received):
+        set_conn(url)
+        dr = load_dag(DAGS, "send_retry_resend").test()
+    assert task_states(dr) == {"viber": "failed"}  # the dropping server never answers
+    assert len(received) == 2 and len({json.loads(body)["id"] for body in received}) == 1
 
 
 def test_retry_after_an_unanswered_send_resends_same_id_with_platform_dedup(load_dag, set_conn):
@@ -95,3 +104,34 @@ def test_secrets_are_masked_in_task_logs(load_dag, httpserver, set_conn, capfd):
     out = "".join(capfd.readouterr())
     assert "the password is" in out
     assert "pw-visible-nowhere" not in out and "key-visible-nowhere" not in out
+
+
+# --- against the sandbox: exactly once, counted by the peer -------------------------------------------
+def test_dropped_answer_with_dedup_on_is_retried_and_the_sandbox_sent_it_once(load_dag, messaging_sandbox):
+    messaging_sandbox.inject("drop_after_accept")
+    dr = load_dag(DAGS, "send_sandbox_once").test()
+    assert task_states(dr) == {"viber": "success"}
+    [message] = messaging_sandbox.messages
+    assert messaging_sandbox.sent_count(message.id, "79000000001") == 1
+    assert xcom_values(dr, "viber")[-1]["mt_num"] == message.mt_num
+
+
+def test_dropped_answer_with_dedup_off_fails_rather_than_send_twice(load_dag, messaging_sandbox_factory):
+    sandbox = messaging_sandbox_factory(dedup="off")
+    sandbox.inject("drop_after_accept")
+    dr = load_dag(DAGS, "send_sandbox_once").test()
+    assert task_states(dr) == {"viber": "failed"}  # 3 tries allowed; the 2nd refused to risk a second message
+    [message] = sandbox.messages
+    assert sandbox.sent_count(message.id, "79000000001") == 1
+
+
+def test_a_rerun_of_the_same_logical_date_reuses_the_id_and_sends_nothing_new(load_dag, messaging_sandbox):
+    import datetime
+
+    when = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
+    dag = load_dag(DAGS, "send_sandbox_once")
+    first = xcom_values(dag.test(logical_date=when), "viber")[-1]
+    second = xcom_values(dag.test(logical_date=when), "viber")[-1]
+    assert first["id"] == second["id"] and first["mt_num"] == second["mt_num"]
+    assert len(messaging_sandbox.messages) == 1
+    assert messaging_sandbox.sent_count(first["id"], "79000000001") == 1

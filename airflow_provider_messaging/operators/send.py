@@ -154,8 +154,8 @@ class BaseSendMessageOperator(BaseOperator):
                 raise AirflowFailException(
                     f"an earlier try sent message id={request.id} and got no answer: the platform may have "
                     "accepted it. It is not resent, because the platform's duplicate control is not known to "
-                    "be on (connection extra platform_dedup). Check the delivery status, then clear this task "
-                    "with resend_unconfirmed=True if it must go out."
+                    "be on (connection extra platform_dedup). Check the delivery status; if it must go out, set "
+                    "resend_unconfirmed=True on this task and clear it."
                 )
         if store is not None:
             store.set(key, {"state": "in_flight", "id": request.id})

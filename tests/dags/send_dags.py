@@ -40,3 +40,11 @@ with DAG("send_secret_log", schedule=None, start_date=START) as send_secret_log:
         return "logged"
 
     leak_attempt()
+
+with DAG("send_sandbox_once", schedule=None, start_date=START) as send_sandbox_once:
+    SendViberMessageOperator(task_id="viber", dest_addr="+7 900 000-00-01", text="once", service_number="SANDBOX",
+                             retries=2, retry_delay=datetime.timedelta(seconds=0))
+
+with DAG("send_retry_resend", schedule=None, start_date=START) as send_retry_resend:
+    SendViberMessageOperator(task_id="viber", dest_addr="79001234567", text="once", service_number="SENDER",
+                             retries=1, retry_delay=datetime.timedelta(seconds=0), resend_unconfirmed=True)
