@@ -114,3 +114,26 @@ def test_a_message_that_never_turns_final_times_out(dag_id, wait_state, messagin
     assert states["wait"] == wait_state, states
     assert states["branch"] in ("upstream_failed", "skipped")
     assert all(s != "success" for t, s in states.items() if t.startswith("on_"))
+
+
+@pytest.mark.parametrize("sandbox", [1.0], indirect=True)  # the deferrable runs resume from the trigger's event
+@pytest.mark.parametrize(("mode", "soft_fail", "wait_state"), [
+    ("poke", False, "failed"), ("poke", True, "skipped"),
+    ("deferrable", False, "failed"), ("deferrable", True, "skipped"),
+])
+def test_fail_on_fails_or_soft_fail_skips_once_every_message_is_final(mode, soft_fail, wait_state, sandbox, load_dag,
+                                                                     capfd):
+    dag_id = f"delivery_fail_on_{mode}" + ("_soft" if soft_fail else "")
+    dag = load_dag("tests/dags/delivery_dags.py", dag_id)
+    capfd.readouterr()
+    run = dag.test(run_conf={"recipients": [RECIPIENTS["delivered"], RECIPIENTS["call-barred"]]})
+    states = task_states(run)
+    assert states["wait"] == wait_state, states
+    assert states["branch"] in ("upstream_failed", "skipped"), states
+    assert all(s != "success" for t, s in states.items() if t.startswith("on_")), states
+    logs = _output(capfd)
+    assert "1 of 2 messages ended in an outcome listed in fail_on ['call-barred']" in logs
+    assert "Delivery status: 2 of 2 messages final" in logs  # it waited until both were final
+    assert ("DeliveryStatusTrigger" in logs) is (mode == "deferrable")
+    (wait_ti,) = [ti for ti in run.get_task_instances() if ti.task_id == "wait"]
+    assert wait_ti.try_number == 1

@@ -208,3 +208,33 @@ def test_execute_complete_soft_fail_skips():
         sensor.execute_complete({}, {"status": "timeout", "reports": {}, "message": "late"})
     with pytest.raises(AirflowSkipException, match="error"):
         sensor.execute_complete({}, {"status": "error", "reports": {}, "message": "boom"})
+
+
+@pytest.mark.parametrize("flag", ["soft_fail", "never_fail"])
+def test_deferrable_first_check_skips_like_poke_mode_on_soft_fail_and_never_fail(flag, messaging_sandbox_factory):
+    """The check made before deferring follows BaseSensorOperator.execute's rules."""
+    messaging_sandbox_factory(delivery_delay=0.0, outcomes={"79000000072": "call-barred"})
+    mt = _send(["79000000071", "79000000072"])
+    sensor = DeliveryStatusSensor(task_id="w", mt_nums=mt, deferrable=True, fail_on=["call-barred"], **{flag: True})
+    with pytest.raises(AirflowSkipException, match=rf"1 of 2 messages .* fail_on .*: {mt[1]} call-barred"):
+        sensor.execute({})
+
+
+def test_deferrable_first_check_never_fail_skips_other_errors():
+    sensor = DeliveryStatusSensor(task_id="w", mt_nums=["1"], deferrable=True, never_fail=True,
+                                  messaging_conn_id="no_such_messaging_conn")
+    with pytest.raises(AirflowSkipException, match="never_fail.*no_such_messaging_conn"):
+        sensor.execute({})
+    with pytest.raises(Exception, match="no_such_messaging_conn") as info:
+        DeliveryStatusSensor(task_id="w", mt_nums=["1"], deferrable=True,
+                             messaging_conn_id="no_such_messaging_conn").execute({})
+    assert not isinstance(info.value, AirflowSkipException)
+
+
+def test_a_soft_fail_skip_logs_why(capfd):
+    """Airflow replaces the message of a soft_fail skip with its own; the log must still say why."""
+    sensor = DeliveryStatusSensor(task_id="w", mt_nums=["1", "2"], fail_on=["unrouted"], soft_fail=True)
+    with pytest.raises(AirflowFailException):
+        sensor.execute_complete({}, {"status": "success", "reports": REPORTS, "message": "ok"})
+    assert "Skipping instead of failing (soft_fail): 1 of 2 messages ended in an outcome listed in fail_on" \
+        in "".join(capfd.readouterr())

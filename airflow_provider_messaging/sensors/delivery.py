@@ -174,9 +174,17 @@ class DeliveryStatusSensor(BaseSensorOperator):
             bad = [(n, outcome_from_xcom(v)) for n, v in statuses.items() if outcome_from_xcom(v) in self.fail_on]
             if bad:
                 shown = ", ".join(f"{n} {o}" for n, o in bad[:20]) + (" ..." if len(bad) > 20 else "")
-                raise AirflowFailException(f"{len(bad)} of {len(statuses)} messages ended in an outcome "
-                                           f"listed in fail_on {list(self.fail_on)}: {shown}")
+                raise self._failure(AirflowFailException(f"{len(bad)} of {len(statuses)} messages ended in an "
+                                                         f"outcome listed in fail_on {list(self.fail_on)}: {shown}"))
         return statuses
+
+    def _failure(self, exc: Exception) -> Exception:
+        """``exc``, logged first when soft_fail / never_fail will turn it into a skip: Airflow then
+        replaces the message with "Skipping due to soft_fail is set to True.", and the log would
+        not say which messages (or which timeout) caused it."""
+        if self.soft_fail or getattr(self, "never_fail", False):
+            self.log.warning("Skipping instead of failing (soft_fail): %s", exc)
+        return exc
 
     # --- poke mode -------------------------------------------------------------------------------
     def poke(self, context: Context) -> PokeReturnValue:
@@ -205,9 +213,15 @@ class DeliveryStatusSensor(BaseSensorOperator):
         started = time.monotonic()
         try:
             first = self.poke(context)
-        except AirflowFailException as exc:
-            if self.soft_fail:
+        except AirflowSkipException:
+            raise
+        except (AirflowFailException, AirflowSensorTimeout) as exc:  # as BaseSensorOperator.execute does
+            if self.soft_fail or getattr(self, "never_fail", False):
                 raise AirflowSkipException(f"skipped (soft_fail): {exc}") from exc
+            raise
+        except Exception as exc:
+            if getattr(self, "never_fail", False):
+                raise AirflowSkipException(f"skipped (never_fail): {exc}") from exc
             raise
         if first.is_done:
             return first.xcom_value
@@ -235,7 +249,8 @@ class DeliveryStatusSensor(BaseSensorOperator):
         if status == EVENT_SUCCESS:
             return self._finish(dict(reports))
         if self.soft_fail:
+            self.log.warning("Skipping (soft_fail): delivery status %s: %s", status, message)
             raise AirflowSkipException(f"delivery status {status}: {message}")
         if status == EVENT_TIMEOUT:
-            raise AirflowSensorTimeout(f"delivery status sensor timed out: {message}")
-        raise AirflowException(f"delivery status trigger failed: {message}")
+            raise self._failure(AirflowSensorTimeout(f"delivery status sensor timed out: {message}"))
+        raise self._failure(AirflowException(f"delivery status trigger failed: {message}"))

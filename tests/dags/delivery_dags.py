@@ -25,9 +25,10 @@ def branch_task_id(outcome: str) -> str:
     return "on_" + outcome.replace("-", "_")
 
 
-def build(dag_id: str, deferrable: bool, mode: str = "poke", timeout: float = 30, soft_fail: bool = False) -> DAG:
+def build(dag_id: str, deferrable: bool, mode: str = "poke", timeout: float = 30, soft_fail: bool = False,
+          fail_on: tuple[str, ...] = ()) -> DAG:
     with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False,
-             params={"recipients": ["79000000001"], "fail_on": []}) as dag:
+             params={"recipients": ["79000000001"]}) as dag:
 
         @task
         def recipients(params=None) -> list[str]:
@@ -38,7 +39,7 @@ def build(dag_id: str, deferrable: bool, mode: str = "poke", timeout: float = 30
         )
         wait = DeliveryStatusSensor(task_id="wait", mt_nums=send.output, deferrable=deferrable,
                                     mode=mode, poke_interval=0.1, timeout=timeout,
-                                    soft_fail=soft_fail)
+                                    soft_fail=soft_fail, fail_on=fail_on)
         branch = DeliveryBranchOperator(
             task_id="branch", statuses=wait.output,
             branches={o: branch_task_id(o) for o in BRANCHED}, default_branch="on_other",
@@ -54,3 +55,10 @@ delivery_reschedule = build("delivery_reschedule", deferrable=False, mode="resch
 #: a message that never turns final: the wait times out after 1 s (failed, or skipped with soft_fail)
 delivery_timeout_poke = build("delivery_timeout_poke", deferrable=False, timeout=1)
 delivery_timeout_deferrable = build("delivery_timeout_deferrable", deferrable=True, timeout=1, soft_fail=True)
+#: a call-barred message fails the wait (poke), or skips it (deferrable, soft_fail): once all are final
+delivery_fail_on_poke = build("delivery_fail_on_poke", deferrable=False, fail_on=("call-barred",))
+delivery_fail_on_poke_soft = build("delivery_fail_on_poke_soft", deferrable=False, fail_on=("call-barred",),
+                                   soft_fail=True)
+delivery_fail_on_deferrable = build("delivery_fail_on_deferrable", deferrable=True, fail_on=("call-barred",))
+delivery_fail_on_deferrable_soft = build("delivery_fail_on_deferrable_soft", deferrable=True,
+                                         fail_on=("call-barred",), soft_fail=True)
