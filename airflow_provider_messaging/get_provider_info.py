@@ -97,11 +97,22 @@ def get_provider_info() -> dict:
                         "description": "Retries after the first attempt for transient errors (codes 1, 3, 100, 5xx).",
                         "schema": {"type": ["integer", "null"], "default": 5},
                     },
+                    "backoff_initial": {
+                        "label": "Backoff: first wait (s)",
+                        "description": "Exponential backoff with full jitter: the first retry waits up to this.",
+                        "schema": {"type": ["number", "null"], "default": 1},
+                    },
+                    "backoff_max": {
+                        "label": "Backoff: longest wait (s)",
+                        "description": "Upper bound of one backoff wait (a longer Retry-After is still honoured).",
+                        "schema": {"type": ["number", "null"], "default": 60},
+                    },
                     "verify_ssl": {
                         "label": "Verify TLS certificates",
                         "schema": {"type": ["boolean", "null"], "default": True},
                     },
                     "proxy": _str("Proxy", "HTTP(S) proxy URL, e.g. http://proxy:3128."),
+                    "scheme": _str("Scheme", "Only when the base URL has no scheme (URI form).", "https"),
                 },
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "extra"],
@@ -111,6 +122,11 @@ def get_provider_info() -> dict:
                         "port": "(optional, or part of the base URL)",
                         "login": "partner name",
                         "password": "sending password",
+                        "send_path": "/send",
+                        "status_path": "/status",
+                        "templates_url": "/api/message-matchers or https://other.host/api/message-matchers",
+                        "default_service_number": "sender name, e.g. MyShop",
+                        "proxy": "http://proxy:3128",
                     },
                 },
             }

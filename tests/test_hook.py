@@ -452,3 +452,56 @@ def test_test_connection_makes_one_attempt_without_backoff(set_conn):
     sleeps: list = []
     ok, message = make_hook(sleeps).test_connection()
     assert not ok and "could not reach the platform" in message and sleeps == []
+
+
+@pytest.mark.parametrize("host, port, expected", [
+    ("api.example.com", 8443, "https://api.example.com:8443"),
+    ("http://[::1]/prefix", 8080, "http://[::1]:8080/prefix"),
+    ("http://10.0.0.1:81/p", 9999, "http://10.0.0.1:81/p"),
+])
+def test_connection_port_joins_the_base_url(monkeypatch, host, port, expected):
+    monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_DEFAULT", json.dumps(
+        {"conn_type": "messaging", "host": host, "port": port, "login": "l", "password": "p"}))
+    assert MessagingHook().settings.base_url == expected
+
+
+@contextmanager
+def forward_proxy():
+    """A minimal HTTP forward proxy stand-in: records the request line and answers as the platform."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    lines: list[bytes] = []
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            lines.append(data.split(b"\r\n", 1)[0])
+            body = b'{"mtNum":"77"}'
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.getsockname()[1]}", lines
+    finally:
+        t.join(timeout=5)
+        srv.close()
+
+
+def test_proxy_extra_routes_the_send_through_the_proxy(set_conn):
+    with forward_proxy() as (proxy, lines):
+        set_conn("http://platform.invalid/api", proxy=proxy)
+        assert make_hook().send(MSG).mt_num == "77"
+    assert lines == [b"POST http://platform.invalid/api/send HTTP/1.1"]
+
+
+def test_verify_ssl_extra_turns_certificate_checks_off(set_conn):
+    set_conn("https://platform.invalid", verify_ssl="false")
+    assert make_hook().get_conn().verify is False
+    set_conn("https://platform.invalid")
+    assert make_hook().get_conn().verify is not False

@@ -36,11 +36,23 @@ def test_every_listed_module_and_class_imports():
 
 
 def test_connection_form_fields_have_labels():
+    import dataclasses
+
+    from airflow_provider_messaging.hooks.messaging import MessagingSettings
+
     (conn,) = get_provider_info()["connection-types"]
     assert conn["connection-type"] == "messaging"
-    for name in ("send_path", "status_path", "templates_url", "api_key", "default_service_number",
-                 "viber_sessions", "timeout", "max_retries", "verify_ssl", "proxy"):
+    # every extra the hook reads has a labelled field (the raw extra editor is hidden)
+    extras = [f.name for f in dataclasses.fields(MessagingSettings) if f.name not in ("base_url", "login", "password")]
+    assert {"send_path", "status_path", "templates_url", "api_key", "default_service_number", "viber_sessions",
+            "timeout", "max_retries", "verify_ssl", "proxy"} <= set(extras)
+    for name in [*extras, "scheme"]:
         assert conn["conn-fields"][name]["label"], name
+        default = next((f.default for f in dataclasses.fields(MessagingSettings) if f.name == name), None)
+        if default not in (None, dataclasses.MISSING):
+            assert conn["conn-fields"][name]["schema"].get("default") == default, name
+    assert "extra" in conn["ui-field-behaviour"]["hidden-fields"]
+    assert conn["ui-field-behaviour"]["placeholders"]["send_path"] == "/send"
     assert conn["conn-fields"]["api_key"]["schema"]["format"] == "password"
     assert conn["ui-field-behaviour"]["relabeling"]["host"] == "Base URL"
 

@@ -84,8 +84,8 @@ class MessagingSettings:
             scheme = extra.get("scheme") or conn.schema or "https"
             host = f"{scheme}://{host}"
         if conn.port and urlsplit(host).port is None:
-            parts = urlsplit(host)
-            host = f"{parts.scheme}://{parts.hostname}:{conn.port}{parts.path}"
+            parts = urlsplit(host)  # keep IPv6 brackets and the path prefix as given
+            host = parts._replace(netloc=f"{parts.netloc}:{conn.port}").geturl()
         if not conn.login or not conn.password:
             raise ValueError(f"connection {conn.conn_id!r}: login and password (the partner's credentials) are required")
         kwargs: dict[str, Any] = {}
