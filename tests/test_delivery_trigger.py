@@ -127,3 +127,20 @@ def test_missing_connection_is_an_error_event():
     events = _run(DeliveryStatusTrigger(mt_nums=["1"], messaging_conn_id="no_such_messaging_conn", timeout=5))
     assert events[0]["status"] == "error"
     assert "no_such_messaging_conn" in events[0]["message"]
+
+
+def test_two_copies_running_at_once_agree_and_send_nothing(messaging_sandbox_factory):
+    """Two triggerers may briefly run the same trigger side by side (HA, a reassignment): both only
+    read, so both give the same event and the platform sees no new message."""
+    sandbox = messaging_sandbox_factory(delivery_delay=0.3, outcomes={"79000000010": "memory-capacity-exceeded"})
+    sent = _send(["79000000009", "79000000010"])
+    _, kwargs = DeliveryStatusTrigger(mt_nums=[m for m, _, _ in sent], poll_interval=0.05, timeout=10).serialize()
+
+    async def both() -> list[list[dict]]:
+        return list(await asyncio.gather(_events(DeliveryStatusTrigger(**kwargs)), _events(DeliveryStatusTrigger(**kwargs))))
+
+    first, second = asyncio.run(asyncio.wait_for(both(), timeout=30))
+    assert first == second and len(first) == 1
+    assert [first[0]["reports"][m]["outcome"] for m, _, _ in sent] == ["delivered", "memory-capacity-exceeded"]
+    assert [sandbox.sent_count(i, d) for _, i, d in sent] == [1, 1]
+    assert len(sandbox.messages) == 2
