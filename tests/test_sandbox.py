@@ -549,3 +549,30 @@ def test_send_path_is_fast_enough_not_to_be_a_benchmark_bottleneck(sandbox):
         assert session.post(sandbox.url + "/send", json=viber(id=f"perf-{i}"), timeout=5).status_code == 200
     assert 300 / (time.perf_counter() - started) > 100
     assert len(sandbox.messages) == 300
+
+
+def test_latency_and_dedup_by_the_config_admin_endpoint(messaging_sandbox_factory):
+    sandbox = messaging_sandbox_factory(dedup="on")
+    config = requests.post(sandbox.url + "/_sandbox/config", json={"latency": 0.3, "dedup": "reject"}, timeout=5)
+    assert config.status_code == 200 and config.json()["latency"] == 0.3
+    started = time.monotonic()
+    assert post(sandbox, viber(id="cfg-1")).status_code == 200
+    assert time.monotonic() - started >= 0.3
+    assert_error(post(sandbox, viber(id="cfg-1")), 10, "cfg-1")  # dedup switched to reject
+    assert requests.post(sandbox.url + "/_sandbox/config", json={"dedup": "sometimes"}, timeout=5).status_code == 400
+    assert requests.post(sandbox.url + "/_sandbox/config", json={"latency": -1}, timeout=5).status_code == 422
+    requests.post(sandbox.url + "/_sandbox/config", json={"latency": 0}, timeout=5)
+    started = time.monotonic()
+    post(sandbox, viber())
+    assert time.monotonic() - started < 0.3
+
+
+def test_drop_after_accept_by_the_admin_endpoint(sandbox):
+    response = requests.post(sandbox.url + "/_sandbox/faults", json={"fault": "drop_after_accept"}, timeout=5)
+    assert response.status_code == 200
+    with pytest.raises(requests.ConnectionError):
+        post(sandbox, viber(id="adm-1"))
+    assert [m.id for m in sandbox.messages] == ["adm-1"]
+    bad = requests.post(sandbox.url + "/_sandbox/faults", json={"fault": "drop_after_accept", "endpoint": "status"},
+                        timeout=5)
+    assert bad.status_code == 400 and "send endpoint only" in bad.json()["detail"]
