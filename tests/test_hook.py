@@ -505,3 +505,14 @@ def test_verify_ssl_extra_turns_certificate_checks_off(set_conn):
     assert make_hook().get_conn().verify is False
     set_conn("https://platform.invalid")
     assert make_hook().get_conn().verify is not False
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"timeout": 0}, "'timeout' must be > 0"), ({"timeout": "soon"}, "'timeout' must be a number"),
+    ({"max_retries": -1}, "'max_retries' must be >= 0"), ({"backoff_max": -5}, "'backoff_max' must be >= 0"),
+])
+def test_bad_connection_extras_are_refused_before_any_request(httpserver, set_conn, extra, message):
+    set_conn(httpserver.url_for("/"), **extra)
+    with pytest.raises(ValueError, match=message):
+        make_hook().send(MSG)
+    assert httpserver.log == []

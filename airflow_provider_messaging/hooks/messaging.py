@@ -103,6 +103,11 @@ class MessagingSettings:
                     raise ValueError(f"connection {conn.conn_id!r}: extra {key!r} must be a number, got {extra[key]!r}") from None
         if kwargs.get("max_retries", 0) < 0:
             raise ValueError(f"connection {conn.conn_id!r}: extra 'max_retries' must be >= 0")
+        if kwargs.get("timeout", 1) <= 0:
+            raise ValueError(f"connection {conn.conn_id!r}: extra 'timeout' must be > 0 seconds")
+        for key in ("backoff_initial", "backoff_max"):
+            if kwargs.get(key, 0) < 0:
+                raise ValueError(f"connection {conn.conn_id!r}: extra {key!r} must be >= 0 seconds")
         return cls(base_url=host, login=conn.login, password=conn.password, **kwargs)
 
 
