@@ -132,16 +132,23 @@ def test_retries_are_bounded_by_max_retries(platform, set_conn):
     assert err.value.retryable
 
 
-def test_backoff_grows_exponentially_within_bounds(platform, set_conn):
+def test_backoff_grows_exponentially_within_bounds(platform, set_conn, monkeypatch):
+    import random
+
     set_conn(platform.url_for("/api"), max_retries=6, backoff_initial=1, backoff_max=8, password=PASSWORD)
     platform.expect_request("/api/send").respond_with_data(error_body(100, "100"), status=500)
     sleeps: list = []
     with pytest.raises(exc.PlatformError):
         make_hook(sleeps).send(MSG)
     assert len(sleeps) == 6
-    assert all(0 <= s <= 8 for s in sleeps)
-    # full jitter: the n-th wait is drawn from [0, min(8, 2**n)]
-    assert all(s <= min(8, 2 ** (i + 1)) for i, s in enumerate(sleeps))
+    # full jitter: the n-th wait is drawn from [0, min(8, 1 * 2**(n-1))]
+    assert all(0 <= s <= min(8, 2 ** i) for i, s in enumerate(sleeps))
+    # and the bound itself doubles up to backoff_max: draw at the top of each range
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+    top: list = []
+    with pytest.raises(exc.PlatformError):
+        make_hook(top).send(MSG)
+    assert top == [1, 2, 4, 8, 8, 8]
 
 
 def test_retry_after_is_honoured(platform):

@@ -67,6 +67,8 @@ def test_invalid_input_fails_without_request_and_without_retries(load_dag, https
     dr = load_dag(DAGS, "send_invalid").test()
     assert task_states(dr) == {"viber": "failed"}
     assert httpserver.log == []
+    [ti] = dr.get_task_instances()
+    assert ti.try_number == 1  # retries=2, but bad input is not retried
     out = "".join(capfd.readouterr())
     assert "message.data.instantContent.data.text: Viber text is at most 1000 characters" in out
 
@@ -95,6 +97,7 @@ def test_retry_after_an_unanswered_send_resends_same_id_with_platform_dedup(load
     assert task_states(dr) == {"viber": "failed"}
     ids = {json.loads(body)["id"] for body in received}
     assert len(received) == 4 and len(ids) == 1  # 2 tries x (1 + 1 retry), one partner id
+    assert dr.get_task_instances()[0].try_number == 2
 
 
 def test_secrets_are_masked_in_task_logs(load_dag, httpserver, set_conn, capfd):
