@@ -101,3 +101,12 @@ def test_read_statuses_refuses_other_shapes():
     op = _branch("not a dict")
     with pytest.raises(AirflowFailException, match="statuses"):
         op.choose_branch({})
+
+
+def test_a_mapped_sensors_list_of_results_is_merged():
+    results = [{"1": _entry(2, 0, "delivered")}, {"2": _entry(5, 3, "call-barred"), "3": _entry(2, 0, "delivered")}]
+    assert read_statuses(results) == {**results[0], **results[1]}
+    assert read_statuses(str(results)) == {**results[0], **results[1]}
+    assert _branch(results).choose_branch({}) == ["done", "flag", "notify"]
+    with pytest.raises(ValueError, match="expected the DeliveryStatusSensor's result"):
+        read_statuses([{"1": "not an entry"}])

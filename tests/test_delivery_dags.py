@@ -137,3 +137,13 @@ def test_fail_on_fails_or_soft_fail_skips_once_every_message_is_final(mode, soft
     assert ("DeliveryStatusTrigger" in logs) is (mode == "deferrable")
     (wait_ti,) = [ti for ti in run.get_task_instances() if ti.task_id == "wait"]
     assert wait_ti.try_number == 1
+
+
+def test_a_mapped_sensors_results_feed_one_branch(sandbox, load_dag):
+    dag = load_dag("tests/dags/delivery_dags.py", "delivery_mapped_wait")
+    run = dag.test(run_conf={"recipients": [RECIPIENTS["delivered"], RECIPIENTS["unrouted"], RECIPIENTS["expired"]]})
+    states = task_states(run)
+    assert str(run.state) == "success", states
+    assert [states[f"wait[{i}]"] for i in range(3)] == ["success"] * 3
+    followed = sorted(t for t, s in states.items() if t.startswith("on_") and s == "success")
+    assert followed == ["on_delivered", "on_expired", "on_unrouted"]

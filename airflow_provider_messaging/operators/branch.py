@@ -31,8 +31,8 @@ def _task_ids(value: Any, what: str) -> list[str]:
 def read_statuses(value: Any) -> dict[str, Mapping[str, Any]]:
     """The sensor's XCom (``{mtNum: {...}}``) from what ``statuses`` rendered to.
 
-    Also accepts the trigger's event (``{"status", "reports": {...}}``) and the same shapes
-    rendered to a JSON or Python-literal string.
+    Also accepts the trigger's event (``{"status", "reports": {...}}``), a list of results (a
+    mapped sensor's output: merged) and the same shapes rendered to a JSON or Python-literal string.
     """
     if isinstance(value, str):
         text = value.strip()
@@ -45,6 +45,13 @@ def read_statuses(value: Any) -> dict[str, Mapping[str, Any]]:
                 raise ValueError(f"statuses: cannot read {text[:80]!r} as the sensor's result") from None
     if value is None:
         return {}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) \
+            and all(isinstance(value[i], Mapping) for i in range(len(value))):
+        # a mapped sensor's results (one dict per map index): every message of every one of them
+        merged: dict[str, Mapping[str, Any]] = {}
+        for i in range(len(value)):
+            merged.update(read_statuses(value[i]))
+        return merged
     if isinstance(value, Mapping) and isinstance(value.get("reports"), Mapping):
         value = value["reports"]
     if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):

@@ -62,3 +62,24 @@ delivery_fail_on_poke_soft = build("delivery_fail_on_poke_soft", deferrable=Fals
 delivery_fail_on_deferrable = build("delivery_fail_on_deferrable", deferrable=True, fail_on=("call-barred",))
 delivery_fail_on_deferrable_soft = build("delivery_fail_on_deferrable_soft", deferrable=True,
                                          fail_on=("call-barred",), soft_fail=True)
+
+
+with DAG("delivery_mapped_wait", schedule=None, start_date=datetime(2026, 1, 1), catchup=False,
+         params={"recipients": ["79000000001"]}) as delivery_mapped_wait:
+    # one sensor per sent message (mapped); the branch reads the list of their results
+    @task
+    def mapped_recipients(params=None) -> list[str]:
+        return list(params["recipients"])
+
+    mapped_send = SendViberMessageOperator.partial(task_id="send", text="Your order has shipped").expand(
+        dest_addr=mapped_recipients()
+    )
+    mapped_wait = DeliveryStatusSensor.partial(task_id="wait", poke_interval=0.1, timeout=30).expand(
+        mt_nums=mapped_send.output
+    )
+    mapped_branch = DeliveryBranchOperator(
+        task_id="branch", statuses=mapped_wait.output,
+        branches={o: branch_task_id(o) for o in BRANCHED}, default_branch="on_other",
+    )
+    mapped_wait >> mapped_branch >> [EmptyOperator(task_id=branch_task_id(o)) for o in BRANCHED]
+    mapped_branch >> EmptyOperator(task_id="on_other")
