@@ -60,7 +60,7 @@ class MessagingApiError(Exception):
 
 
 class ServiceUnavailableError(MessagingApiError):
-    code, retryable = 1, True
+    code = 1
 
 
 class InvalidIpAddressError(MessagingApiError):
@@ -68,7 +68,7 @@ class InvalidIpAddressError(MessagingApiError):
 
 
 class ThrottledError(MessagingApiError):
-    code, retryable = 3, True
+    code = 3
 
 
 class InvalidRequestError(MessagingApiError):
@@ -110,7 +110,7 @@ class InvalidTtlError(MessagingApiError):
 
 
 class PlatformError(MessagingApiError):
-    code, retryable = 100, True
+    code = 100
 
 
 class UnexpectedResponseError(MessagingApiError):
@@ -141,6 +141,10 @@ _BY_CODE: dict[int, type[MessagingApiError]] = {
         InvalidMessageTypeError, DuplicateMessageError, InvalidTtlError, PlatformError,
     )
 }
+
+# whether a code is retried is read from the one table of SPEC §1 (models.codes.SEND_ERRORS)
+for _cls in _BY_CODE.values():
+    _cls.retryable = SEND_ERRORS[_cls.code].retryable  # type: ignore[index]
 
 SNIPPET_CHARS = 200
 

@@ -12,7 +12,7 @@ from werkzeug import Response
 
 from airflow_provider_messaging import exceptions as exc
 from airflow_provider_messaging.hooks.messaging import MessagingHook
-from airflow_provider_messaging.models import InvalidMessageError, compose_message
+from airflow_provider_messaging.models import SEND_ERRORS, InvalidMessageError, compose_message
 
 PASSWORD = "s3cret-pass"
 MSG = {"destAddr": "+7 900 123-45-67", "id": "m-1",
@@ -88,7 +88,9 @@ FAIL_FAST = [(2, 403, exc.InvalidIpAddressError), (4, 400, exc.InvalidRequestErr
 
 
 @pytest.mark.parametrize("code, status, cls", FAIL_FAST, ids=[str(c[0]) for c in FAIL_FAST])
-def test_non_retryable_codes_fail_at_once_with_a_typed_error(platform, code, status, cls):
+def test_non_retryable_codes_fail_at_once_with_a_typed_error(platform, set_conn, code, status, cls):
+    # a login that is not a word of the hints (the login is masked like the password)
+    set_conn(platform.url_for("/api"), login="acme-shop-01", password=PASSWORD)
     platform.expect_request("/api/send").respond_with_data(
         error_body(code, "Invalid request", "Message is too long (2618 symbols). Viber message max length is 2000 symbols."),
         status=status, content_type="application/json")
@@ -100,6 +102,7 @@ def test_non_retryable_codes_fail_at_once_with_a_typed_error(platform, code, sta
     assert e.extended_description.startswith("Message is too long")
     assert len(platform.log) == 1 and sleeps == []
     assert f"code {code}" in str(e)
+    assert SEND_ERRORS[code].hint in str(e)  # says what to fix
 
 
 def test_messages_say_what_to_fix(platform):

@@ -156,7 +156,10 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     def _scrub(self, exc: MessagingApiError) -> MessagingApiError:
         """Remove the connection's secrets from an error built from the platform's answer (a
         platform or proxy that echoes the request must not put the password in exception text)."""
-        secrets = sorted(self._secrets_of(self.settings), key=len, reverse=True)
+        s = self.settings
+        # the login is often a plain word: like Airflow's masker, leave very short ones alone
+        candidates = [v for v in (s.password, s.api_key) if v] + ([s.login] if len(s.login) >= 5 else [])
+        secrets = sorted(candidates, key=len, reverse=True)
         texts = [exc.description, exc.extended_description, exc.body_snippet, *map(str, exc.args)]
         if not any(secret in text for text in texts if isinstance(text, str) for secret in secrets):
             return exc
