@@ -148,3 +148,44 @@ def test_async_connection_refused_is_a_transport_error(set_conn):
     set_conn(f"http://127.0.0.1:{port}", max_retries=1, backoff_initial=0.01, backoff_max=0.01)
     with pytest.raises(TransportError, match="could not connect"):
         asyncio.run(MessagingHook().aget_statuses(["1"]))
+
+
+# --- a platform (or proxy) that echoes the request must not put the password in exception text --
+def _echo(status: int, envelope: bool):
+    def handler(request: Request) -> Response:
+        echoed = request.get_data(as_text=True)
+        body = ({"error": {"code": 4, "description": "Invalid request"}, "extendedDescription": f"bad body {echoed}"}
+                if envelope else {"echo": echoed})
+        return Response(json.dumps(body), status=status, content_type="application/json")
+    return handler
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(("status", "envelope"), [(400, True), (200, False)], ids=["error-400", "answer-200"])
+def test_an_echoed_password_never_reaches_the_exception_text(httpserver, set_conn, mode, status, envelope):
+    from airflow_provider_messaging.exceptions import MessagingApiError
+
+    httpserver.expect_request("/status").respond_with_handler(_echo(status, envelope))
+    set_conn(httpserver.url_for("/"), password="echoed-secret-pw", max_retries=0)
+    hook = MessagingHook()
+    with pytest.raises(MessagingApiError) as info:
+        if mode == "sync":
+            hook.get_statuses(["1001"])
+        else:
+            asyncio.run(hook.aget_statuses(["1001"]))
+    assert len(httpserver.log) == 1 and b"echoed-secret-pw" in httpserver.log[0][0].data  # it was echoed...
+    error = info.value
+    texts = [str(error), repr(error.args), error.description, error.extended_description, error.body_snippet]
+    assert not [t for t in texts if t and "echoed-secret-pw" in t]  # ...and scrubbed from the error
+    assert "***" in str(error)
+
+
+def test_async_connection_read_masks_every_secret(peer, set_conn, httpserver):
+    """The trigger reads the connection through ``aget_settings``: login, password and API key are
+    masked there as they are by the sync ``settings`` (SPEC §1: login and password are secrets)."""
+    from airflow.sdk.log import redact
+
+    set_conn(httpserver.url_for("/api"), login="async-login-4417", password="async-pass-4417",
+             status_path="/status", api_key="async-key-4417")
+    assert asyncio.run(MessagingHook().aget_statuses(["1001"]))["1001"].outcome == "delivered"
+    assert redact("async-login-4417 async-pass-4417 async-key-4417") == "*** *** ***"

@@ -322,3 +322,21 @@ def test_sandbox_answer_codes_become_typed_errors(sandbox, sandbox_hook, code):
                                error_parser=terr.template_error_from_response)
     assert (err.value.code, err.value.http_status) == (code, TEMPLATE_ANSWER_CODES[code][0])
     assert sandbox.templates == []
+
+
+@pytest.mark.parametrize("answer", [
+    lambda key: {"code": "Invalid language", "description": f"header X-API-KEY={key} refused"},
+    lambda key: f"<html>proxy saw X-API-KEY: {key}</html>",
+], ids=["error-code-in-a-200", "not-json-200"])
+def test_an_echoed_api_key_in_a_200_answer_never_reaches_the_error(platform, answer):
+    """Errors built from a 200 answer are scrubbed like the non-200 ones (a proxy may echo headers)."""
+    body = answer(API_KEY)
+    if isinstance(body, dict):
+        platform.expect_request(PATH).respond_with_json(body)
+    else:
+        platform.expect_request(PATH).respond_with_data(body, status=200)
+    with pytest.raises(exc.MessagingApiError) as err:
+        make_hook().create_template(SEED_SMS)
+    texts = [str(err.value), repr(err.value.args), err.value.description, err.value.body_snippet]
+    assert not [t for t in texts if t and API_KEY in t]
+    assert "***" in str(err.value)

@@ -51,8 +51,8 @@ def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
 
 
 class StatusMixin:
-    """Mixed into ``MessagingHook``; uses its ``settings``, ``credentials``, ``post_json``, ``_wait``
-    and ``log``."""
+    """Mixed into ``MessagingHook``; uses its ``settings``, ``credentials``, ``post_json``, ``_wait``,
+    ``_scrub`` and ``log``."""
 
     if TYPE_CHECKING:
         settings: MessagingSettings
@@ -63,6 +63,9 @@ class StatusMixin:
         def post_json(self, url: str, payload: Any, **kwargs: Any) -> Any: ...
         def _wait(self, state: tenacity.RetryCallState) -> float: ...
         def _log_retry(self, state: tenacity.RetryCallState) -> None: ...
+        def _scrub(self, exc: MessagingApiError) -> MessagingApiError: ...
+        @staticmethod
+        def _secrets_of(settings: MessagingSettings) -> tuple[str, ...]: ...
 
     #: status requests made by this hook instance (sync and async), for logs and benchmarks
     status_requests: int = 0
@@ -76,13 +79,13 @@ class StatusMixin:
         """The body of one status request (credentials + ``mtNums``)."""
         return {**self.credentials(), "mtNums": list(batch)}
 
-    @staticmethod
-    def parse_status_answer(status_code: int, body: bytes, batch: Sequence[str]) -> dict[str, DeliveryReport]:
-        """Parse a 200 answer's body; an answer that is not ``{"reports": [...]}`` is a typed error."""
+    def parse_status_answer(self, status_code: int, body: bytes, batch: Sequence[str]) -> dict[str, DeliveryReport]:
+        """Parse a 200 answer's body; an answer that is not ``{"reports": [...]}`` is a typed error
+        (its body snippet scrubbed of the connection's secrets: a proxy may echo the request)."""
         try:
             return parse_status_body(body, batch)
         except ValueError:
-            raise error_from_response(status_code, body) from None
+            raise self._scrub(error_from_response(status_code, body)) from None
 
     # --- sync -------------------------------------------------------------------------------------
     def get_statuses(
@@ -124,9 +127,8 @@ class StatusMixin:
         try:
             from airflow.sdk.log import amask_secret
 
-            await amask_secret(settings.password)
-            if settings.api_key:
-                await amask_secret(settings.api_key)
+            for secret in self._secrets_of(settings):  # the same secrets the sync ``settings`` masks
+                await amask_secret(secret)
         except ImportError:  # pragma: no cover - older task SDKs
             pass
         self.__dict__["settings"] = settings
@@ -160,8 +162,9 @@ class StatusMixin:
         except httpx.TransportError as exc:
             raise TransportError(f"connection to {url} failed: {type(exc).__name__}",
                                  ambiguous=True, retryable=True) from exc
-        if response.status_code != 200:
-            raise error_from_response(response.status_code, response.content, response.headers.get("Retry-After"))
+        if response.status_code != 200:  # scrubbed like the sync path: the answer may echo the password
+            raise self._scrub(
+                error_from_response(response.status_code, response.content, response.headers.get("Retry-After")))
         return response
 
     def _aretrying(self, sleep: Callable[[float], Awaitable[None]] | None) -> tenacity.AsyncRetrying:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_messaging.exceptions import error_from_response
+from airflow_provider_messaging.exceptions import MessagingApiError, error_from_response
 from airflow_provider_messaging.models.codes import TEMPLATE_OK
 from airflow_provider_messaging.models.templates import TemplateRequest, TemplateResult
 from airflow_provider_messaging.template_errors import (
@@ -27,7 +27,7 @@ API_KEY_HEADER = "X-API-KEY"
 
 
 class TemplatesMixin:
-    """Mixed into ``MessagingHook``; uses its ``settings``, ``post_json`` and ``log``."""
+    """Mixed into ``MessagingHook``; uses its ``settings``, ``post_json``, ``_scrub`` and ``log``."""
 
     if TYPE_CHECKING:
         messaging_conn_id: str
@@ -35,6 +35,7 @@ class TemplatesMixin:
         log: logging.Logger
 
         def post_json(self, url: str, payload: Mapping[str, Any], **kwargs: Any) -> requests.Response: ...
+        def _scrub(self, exc: MessagingApiError) -> MessagingApiError: ...
 
     def create_template(
         self,
@@ -77,10 +78,13 @@ class TemplatesMixin:
                 url, request.to_wire(), headers={API_KEY_HEADER: settings.api_key},
                 safe_to_repeat=True, error_parser=template_error_from_response,
             )
-            answer = _answer_json(response)
-            code = answer.get("code", TEMPLATE_OK)
-            if code != TEMPLATE_OK:
-                raise template_error_from_answer(str(code), response.status_code, answer)
+            try:
+                answer = _answer_json(response)
+                code = answer.get("code", TEMPLATE_OK)
+                if code != TEMPLATE_OK:
+                    raise template_error_from_answer(str(code), response.status_code, answer)
+            except MessagingApiError as exc:  # built from the answer: scrubbed like every other error
+                raise self._scrub(exc) from None
         except TemplateNameExistsError as exc:
             if if_exists == "fail":
                 raise
