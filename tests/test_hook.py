@@ -526,3 +526,15 @@ def test_bad_connection_extras_are_refused_before_any_request(httpserver, set_co
     with pytest.raises(ValueError, match=message):
         make_hook().send(MSG)
     assert httpserver.log == []
+
+
+def test_connection_in_uri_form_works_end_to_end(messaging_sandbox_factory, monkeypatch):
+    sandbox = messaging_sandbox_factory(conn_id=None, password="p@ss:w/rd &?=", status_path="/v1/status")
+    monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_DEFAULT", sandbox.connection_uri)
+    hook = make_hook()
+    assert hook.settings.base_url == sandbox.url and hook.settings.status_path == "/v1/status"
+    assert hook.settings.password == "p@ss:w/rd &?=" and hook.settings.platform_dedup is True
+    result = hook.send({**MSG, "message": {"type": "VIBER", "data": {
+        "instantContent": {"type": "TEXT", "data": {"text": "hi"}},
+        "serviceNumber": hook.settings.default_service_number}}})
+    assert [m.mt_num for m in sandbox.messages] == [result.mt_num]
