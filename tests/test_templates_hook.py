@@ -139,7 +139,11 @@ def test_each_answer_code_becomes_its_typed_error_saying_what_to_fix(platform, c
 
 
 def test_every_documented_error_code_has_a_typed_error():
+    """The code strings live in models/codes.py's table and, named, in template_errors.py: they agree."""
     assert set(ERROR_CLASSES) == set(TEMPLATE_ANSWER_CODES) - {"ok"}
+    assert {code: cls for code, cls in terr._BY_CODE.items()} == ERROR_CLASSES
+    assert {terr.CATEGORY_MISSING, terr.CATEGORY_INVALID, terr.BAD_REQUEST, terr.INVALID_LANGUAGE} \
+        <= set(TEMPLATE_ANSWER_CODES)
 
 
 @pytest.mark.parametrize("code", sorted(ERROR_CLASSES))

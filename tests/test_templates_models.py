@@ -163,6 +163,13 @@ def test_models_built_in_python_serialise_to_the_wire_shape():
     }
 
 
+def test_a_matcher_alone_is_refused_saying_how_to_wrap_it():
+    matcher = ViberMatcher(name="promo_1", language="ru", category="ALERT_UPDATE", content={"text": "Hi"})
+    rule = problem(refused(matcher), "subjectIds")
+    assert rule.startswith("required, a ViberMatcher alone is not a request: pass "
+                           "TemplateRequest(message_matcher=<it>, subject_ids=[...])")
+
+
 def test_type_defaults_to_operator_and_absent_fields_stay_absent():
     data = edit(VIBER_DOCUMENTED, "messageMatcher.type")
     wire = TemplateRequest.parse(data).to_wire()

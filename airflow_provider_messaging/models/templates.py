@@ -447,6 +447,11 @@ class TemplateRequest(WireModel):
     @model_validator(mode="before")
     @classmethod
     def _wrapped(cls, data: Any) -> Any:
+        if isinstance(data, _MatcherBase):
+            raise ValueError(
+                f"subjectIds: required, a {type(data).__name__} alone is not a request: pass "
+                "TemplateRequest(message_matcher=<it>, subject_ids=[...]) (plus sms_provider_ids for SMS)"
+            )
         if isinstance(data, Mapping) and "messageMatcher" not in data and "message_matcher" not in data \
                 and ("name" in data or "channelType" in data):
             raise ValueError(
