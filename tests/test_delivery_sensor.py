@@ -238,3 +238,13 @@ def test_a_soft_fail_skip_logs_why(capfd):
         sensor.execute_complete({}, {"status": "success", "reports": REPORTS, "message": "ok"})
     assert "Skipping instead of failing (soft_fail): 1 of 2 messages ended in an outcome listed in fail_on" \
         in "".join(capfd.readouterr())
+
+
+def test_a_soft_fail_skip_on_a_refused_status_request_logs_why(messaging_sandbox_factory, set_conn, capfd):
+    sandbox = messaging_sandbox_factory(delivery_delay=0.0)
+    set_conn(sandbox.url, login=sandbox.login, password="not-the-password")
+    with pytest.raises(AirflowFailException, match="Invalid password"):
+        DeliveryStatusSensor(task_id="w", mt_nums=["1"], soft_fail=True).poke({})
+    out = "".join(capfd.readouterr())
+    assert "Skipping instead of failing (soft_fail): status request failed:" in out and "Invalid password" in out
+    assert "not-the-password" not in out

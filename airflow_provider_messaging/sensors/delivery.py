@@ -156,7 +156,7 @@ class DeliveryStatusSensor(BaseSensorOperator):
         try:
             mt_nums, untracked = resolve_mt_nums(self.mt_nums)
         except ValueError as exc:
-            raise AirflowFailException(str(exc)) from None
+            raise self._failure(AirflowFailException(str(exc))) from None
         if untracked:
             self.log.warning("%d send results carry no mtNum and are not tracked: %s",
                              len(untracked), ", ".join(untracked[:20]))
@@ -198,7 +198,7 @@ class DeliveryStatusSensor(BaseSensorOperator):
             if exc.retryable:
                 self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
                 return PokeReturnValue(is_done=False)
-            raise AirflowFailException(f"status request failed: {exc}") from exc
+            raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
         final.update({n: r for n, r in reports.items() if r.is_final})
         left = len(mt_nums) - len(final)
         self.log.info("Delivery status: %d of %d messages final", len(final), len(mt_nums))
