@@ -42,6 +42,10 @@ class MessagingApiError(Exception):
         self.body_snippet = body_snippet
         super().__init__(message or self._default_message())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable (process pools, multiprocessing) although __init__ takes keyword-only arguments
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
     def _default_message(self) -> str:
         parts = []
         if self.code is not None:
@@ -57,6 +61,13 @@ class MessagingApiError(Exception):
         known = SEND_ERRORS.get(self.code) if isinstance(self.code, int) else None
         hint = f" ({known.hint})" if known else ""
         return f"{head}: {text}{hint}" if text else f"{head}{hint}"
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class ServiceUnavailableError(MessagingApiError):

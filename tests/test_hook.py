@@ -538,3 +538,16 @@ def test_connection_in_uri_form_works_end_to_end(messaging_sandbox_factory, monk
         "instantContent": {"type": "TEXT", "data": {"text": "hi"}},
         "serviceNumber": hook.settings.default_service_number}}})
     assert [m.mt_num for m in sandbox.messages] == [result.mt_num]
+
+
+def test_errors_survive_pickling_with_their_fields(platform):
+    import pickle
+
+    platform.expect_request("/api/send").respond_with_data(error_body(8, "destAddr is not correct"), status=406)
+    with pytest.raises(exc.InvalidDestAddrError) as answered:
+        make_hook().send(MSG)
+    errors = [answered.value, exc.AmbiguousSendError("no answer", ambiguous=True, retryable=False),
+              InvalidMessageError([("destAddr", "must be digits")])]
+    for error in errors:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error) and vars(copy) == vars(error)

@@ -20,8 +20,12 @@ class InvalidMessageError(ValueError):
 
     def __init__(self, problems: list[tuple[str, str]], what: str = "message") -> None:
         self.problems = problems
+        self.what = what
         lines = "; ".join(f"{field}: {rule}" if field else rule for field, rule in problems)
         super().__init__(f"invalid {what}: {lines}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
     @classmethod
     def from_validation_error(cls, exc: ValidationError, what: str = "message") -> InvalidMessageError:
@@ -40,6 +44,14 @@ class InvalidMessageError(ValueError):
             else:
                 problems.append((field, msg))
         return cls(problems, what)
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """Unpickle an error without calling its ``__init__`` (whose arguments are not its ``args``)."""
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class WireModel(BaseModel):
