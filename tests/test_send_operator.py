@@ -15,7 +15,7 @@ from airflow_provider_messaging.operators.send import default_message_id
 DAGS = "tests/dags/send_dags.py"
 
 
-def test_viber_and_whatsapp_send_with_templating_and_xcom(load_dag, httpserver, set_conn):
+def test_viber_and_whatsapp_send_with_templating_and_xcom(load_dag, httpserver, set_conn, capfd):
     httpserver.expect_request("/send").respond_with_json({"mtNum": "555"})
     set_conn(httpserver.url_for("/"), default_service_number="DEFAULT")
     dr = load_dag(DAGS, "send_basic").test()
@@ -33,6 +33,8 @@ def test_viber_and_whatsapp_send_with_templating_and_xcom(load_dag, httpserver, 
     assert xcom_values(dr, "viber") == {-1: {"mt_num": "555", "id": expected_id, "dest_addr": "79001234567",
                                              "channel": "VIBER", "duplicate": False}}
     assert "password" not in json.dumps(xcom_values(dr, "whatsapp"))
+    out = "".join(capfd.readouterr())
+    assert "to 7900*****67 accepted" in out and "79001234567" not in out  # the task log masks the recipient
 
 
 def test_default_id_is_deterministic_and_distinguishes_what_identifies_a_send():
@@ -101,12 +103,14 @@ def test_retry_after_an_unanswered_send_resends_same_id_with_platform_dedup(load
 
 
 def test_secrets_are_masked_in_task_logs(load_dag, httpserver, set_conn, capfd):
-    set_conn(httpserver.url_for("/"), password="pw-visible-nowhere", api_key="key-visible-nowhere")
+    set_conn(httpserver.url_for("/"), login="login-visible-nowhere", password="pw-visible-nowhere",
+             api_key="key-visible-nowhere")
     dr = load_dag(DAGS, "send_secret_log").test()
     assert task_states(dr) == {"leak_attempt": "success"}
     out = "".join(capfd.readouterr())
-    assert "the password is" in out
+    assert "the password is" in out and "the login is ***" in out
     assert "pw-visible-nowhere" not in out and "key-visible-nowhere" not in out
+    assert "login-visible-nowhere" not in out  # SPEC §1: the login is a secret too
 
 
 # --- against the sandbox: exactly once, counted by the peer -------------------------------------------

@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_messaging.exceptions import MessagingApiError, TransportError
-from airflow_provider_messaging.hooks.messaging import MessagingHook
+from airflow_provider_messaging.hooks.messaging import MessagingHook, _mask_number
 from airflow_provider_messaging.models.base import InvalidMessageError
 from airflow_provider_messaging.models.send import Channel, SendRequest, compose_message, normalize_dest_addr
 
@@ -172,7 +172,7 @@ class BaseSendMessageOperator(BaseOperator):
                 raise AirflowFailException(str(exc)) from exc
             raise
         self.log.info("%s message id=%s to %s accepted: mtNum=%s%s", request.channel.value, request.id,
-                      request.dest_addr, result.mt_num, " (already accepted earlier)" if result.duplicate else "")
+                      _mask_number(request.dest_addr), result.mt_num, " (already accepted earlier)" if result.duplicate else "")
         if store is not None:
             store.set(key, {"state": "sent", "id": request.id, "mt_num": result.mt_num, "duplicate": result.duplicate})
         return self._xcom(request, result.mt_num, result.duplicate)

@@ -36,7 +36,8 @@ with DAG("send_secret_log", schedule=None, start_date=START) as send_secret_log:
     @task
     def leak_attempt():
         hook = MessagingHook()
-        hook.log.info("the password is %s and the key is %s", hook.settings.password, hook.settings.api_key)
+        hook.log.info("the password is %s, the key is %s and the login is %s", hook.settings.password,
+                      hook.settings.api_key, hook.settings.login)
         return "logged"
 
     leak_attempt()
