@@ -551,3 +551,57 @@ def test_errors_survive_pickling_with_their_fields(platform):
     for error in errors:
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error) and vars(copy) == vars(error)
+
+
+@contextmanager
+def truncating_server():
+    """Reads the request, starts a chunked 200 answer and breaks it off mid-chunk."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                received.append(data)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"40\r\n{\"mtNum\":")
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.getsockname()[1]}", received
+    finally:
+        stop.set()
+        t.join()
+        srv.close()
+
+
+def test_an_answer_that_breaks_off_is_ambiguous_and_typed(set_conn):
+    with truncating_server() as (url, received):
+        set_conn(url)
+        with pytest.raises(exc.AmbiguousSendError, match="broke off"):
+            make_hook().send(MSG)
+        assert len(received) == 1
+        set_conn(url, platform_dedup=True, max_retries=1)
+        with pytest.raises(exc.TransportError) as err:
+            make_hook().send(MSG)
+        assert err.value.ambiguous and len(received) == 3
+
+
+def test_a_malformed_base_url_is_a_typed_error_without_retries(set_conn):
+    set_conn("http://exa mple.com:99999")
+    sleeps: list = []
+    with pytest.raises(exc.TransportError, match="check the connection's host") as err:
+        make_hook(sleeps).send(MSG)
+    assert not err.value.retryable and sleeps == []

@@ -289,6 +289,21 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
                     ambiguous=True, retryable=False,
                 ) from exc
             raise TransportError(f"no answer from {url} within {self.settings.timeout} s", ambiguous=True, retryable=True) from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                requests.exceptions.InvalidHeader) as exc:
+            raise TransportError(f"cannot send to {url!r}: {type(exc).__name__} (check the connection's host and "
+                                 "paths)", ambiguous=False, retryable=False) from exc
+        except requests.RequestException as exc:
+            # the answer broke off after the request was sent (e.g. a truncated chunked body)
+            if not safe_to_repeat:
+                raise AmbiguousSendError(
+                    f"the answer from {url} broke off ({type(exc).__name__}); the platform may have accepted "
+                    "the request, so it is not resent (set platform_dedup=true if the platform's duplicate "
+                    "control is on for this account)",
+                    ambiguous=True, retryable=False,
+                ) from exc
+            raise TransportError(f"the answer from {url} broke off: {type(exc).__name__}", ambiguous=True,
+                                 retryable=True) from exc
         if response.status_code != 200:
             raise self._scrub(error_parser(response.status_code, response.content, response.headers.get("Retry-After")))
         return response
