@@ -142,3 +142,11 @@ def test_a_rerun_of_the_same_logical_date_reuses_the_id_and_sends_nothing_new(lo
     assert first["id"] == second["id"] and first["mt_num"] == second["mt_num"]
     assert len(messaging_sandbox.messages) == 1
     assert messaging_sandbox.sent_count(first["id"], "79000000001") == 1
+
+
+def test_a_malformed_host_fails_the_task_without_airflow_retries(load_dag, set_conn, capfd):
+    set_conn("http://exa mple.com:99999")
+    dr = load_dag(DAGS, "send_retry").test()
+    assert task_states(dr) == {"viber": "failed"}
+    assert dr.get_task_instances()[0].try_number == 1  # retries=1, but a bad URL does not get better
+    assert "check the connection's host" in "".join(capfd.readouterr())

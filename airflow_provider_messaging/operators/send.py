@@ -164,7 +164,9 @@ class BaseSendMessageOperator(BaseOperator):
         except TransportError as exc:
             if exc.ambiguous:
                 raise  # stays "in_flight": the next try decides as above
-            self._clear(store, key)
+            self._clear(store, key)  # it never left: nothing was accepted
+            if not exc.retryable:
+                raise AirflowFailException(str(exc)) from exc
             raise
         except MessagingApiError as exc:
             self._clear(store, key)  # the platform answered: nothing was accepted
