@@ -160,6 +160,7 @@ def test_deferrable_checks_once_then_defers_without_secrets(messaging_sandbox_fa
     trigger = info.value.trigger
     assert isinstance(trigger, DeliveryStatusTrigger)
     assert info.value.method_name == "execute_complete"
+    assert sensor.hook.status_requests == 1  # one check (2 mtNums, one batch) before deferring
     _, kwargs = trigger.serialize()
     assert kwargs["mt_nums"] == mt and kwargs["poll_interval"] == 7.0 and kwargs["batch_size"] == 50
     assert sandbox.password not in json.dumps(kwargs)
