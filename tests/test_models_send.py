@@ -279,3 +279,14 @@ def test_lookalike_values_are_refused(field, value):
         body["destAddr"] = value
     with pytest.raises(InvalidMessageError, match=field):
         SendRequest.parse(body)
+
+
+def test_models_exceptions_and_sandbox_import_without_airflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, airflow_provider_messaging.models, airflow_provider_messaging.exceptions, "
+            "airflow_provider_messaging.sandbox; "
+            "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.strip() == "[]"
