@@ -150,3 +150,24 @@ def test_a_malformed_host_fails_the_task_without_airflow_retries(load_dag, set_c
     assert task_states(dr) == {"viber": "failed"}
     assert dr.get_task_instances()[0].try_number == 1  # retries=1, but a bad URL does not get better
     assert "check the connection's host" in "".join(capfd.readouterr())
+
+
+def test_every_operator_argument_reaches_the_wire_in_camel_case(load_dag, messaging_sandbox):
+    dr = load_dag(DAGS, "send_every_argument").test()
+    assert task_states(dr) == {"viber": "success", "whatsapp": "success"}
+    bodies = {m.channel: m.body for m in messaging_sandbox.messages}
+    assert {k: v for k, v in bodies["VIBER"].items() if k != "login"} == {
+        "destAddr": "89000000007", "id": "order-A-1", "useTimeDiff": True,
+        "message": {"type": "VIBER", "data": {
+            "instantContent": {"type": "BUTTON", "data": {
+                "text": "Order A-1 is ready", "imageURL": "https://cdn.example/A-1.png",
+                "caption": "Track A-1", "action": "https://shop.example/t/A-1"}},
+            "serviceNumber": "SANDBOX", "ttl": 2, "ttlUnit": "HOURS"}},  # the connection's default sender
+        "scheduleInfo": {"timeBegin": "09:00", "timeEnd": "21:00", "weekdaysSchedule": "12345",
+                         "deadline": "2030-05-10T16:29:30+0300"},
+        "extraParam": "order=A-1,note=a,,b", "registeredDelivery": 2,
+        "notifyUrl": "https://hooks.example/A-1", "cascadeChainLink": {"chain": [{"type": "SMS"}]},
+    }
+    assert bodies["WHATSAPP"]["message"]["data"] == {
+        "instantContent": {"type": "TEXT", "data": {"text": "Hi"}}, "serviceNumber": "SHOP", "ttl": 0}
+    assert xcom_values(dr, "viber")[-1]["id"] == "order-A-1"

@@ -49,3 +49,17 @@ with DAG("send_sandbox_once", schedule=None, start_date=START) as send_sandbox_o
 with DAG("send_retry_resend", schedule=None, start_date=START) as send_retry_resend:
     SendViberMessageOperator(task_id="viber", dest_addr="79001234567", text="once", service_number="SENDER",
                              retries=1, retry_delay=datetime.timedelta(seconds=0), resend_unconfirmed=True)
+
+with DAG("send_every_argument", schedule=None, start_date=START, params={"order": "A-1"}) as send_every_argument:
+    SendViberMessageOperator(
+        task_id="viber", messaging_conn_id="messaging_default", dest_addr="8 (900) 000-00-07",
+        text="Order {{ params.order }} is ready", image_url="https://cdn.example/{{ params.order }}.png",
+        button_caption="Track {{ params.order }}", button_url="https://shop.example/t/{{ params.order }}",
+        ttl=2, ttl_unit="HOURS", use_time_diff=True, message_id="order-{{ params.order }}",
+        schedule={"time_begin": "09:00", "time_end": "21:00", "weekdays_schedule": "12345",
+                  "deadline": "2030-05-10T16:29:30+0300"},
+        extra_params={"order": "{{ params.order }}", "note": "a,b"}, registered_delivery=2,
+        notify_url="https://hooks.example/{{ params.order }}", cascade={"chain": [{"type": "SMS"}]},
+    )
+    SendWhatsAppMessageOperator(task_id="whatsapp", dest_addr="+7 900 000-00-08", text="Hi", ttl=0,
+                                service_number="SHOP")
