@@ -171,3 +171,15 @@ def test_every_operator_argument_reaches_the_wire_in_camel_case(load_dag, messag
     assert bodies["WHATSAPP"]["message"]["data"] == {
         "instantContent": {"type": "TEXT", "data": {"text": "Hi"}}, "serviceNumber": "SHOP", "ttl": 0}
     assert xcom_values(dr, "viber")[-1]["id"] == "order-A-1"
+
+
+def test_default_id_uses_the_run_id_when_the_run_has_no_logical_date():
+    from types import SimpleNamespace
+
+    from airflow_provider_messaging.operators.send import SendWhatsAppMessageOperator
+
+    op = SendWhatsAppMessageOperator(task_id="wa", dest_addr="79001234567", text="x")
+    ti = SimpleNamespace(dag_id="d", task_id="wa", map_index=2)
+    got = op._default_id({"ti": ti, "logical_date": None, "run_id": "manual__2026-01-01"})
+    assert got == default_message_id(dag_id="d", task_id="wa", map_index=2, run_key="manual__2026-01-01",
+                                     channel="WHATSAPP", dest_addr="79001234567")
