@@ -328,13 +328,53 @@ def test_connection_without_credentials_is_refused(monkeypatch):
         MessagingHook().settings
 
 
-def test_one_session_per_hook_reused_across_sends(platform):
-    platform.expect_request("/api/send").respond_with_json({"mtNum": "1"})
+def test_one_session_per_hook_reused_across_sends(set_conn):
+    """Keep-alive: three sends from one hook use one TCP connection (counted by a socket server)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    accepted: list[int] = []
+
+    def serve():
+        srv.settimeout(5)
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        accepted.append(1)
+        srv.settimeout(0.5)
+        with conn:
+            buf = b""
+            for _ in range(3):
+                while b"\r\n\r\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:  # the client closed this connection
+                        return
+                    buf += chunk
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+                while len(buf) < length:
+                    buf += conn.recv(65536)
+                buf = buf[length:]
+                answer = b'{"mtNum":"1"}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+        try:
+            srv.accept()  # a second connection would be a failure
+            accepted.append(1)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    set_conn(f"http://127.0.0.1:{srv.getsockname()[1]}", timeout=3)
     hook = make_hook()
     session = hook.get_conn()
-    hook.send(MSG)
-    hook.send(MSG)
+    assert [hook.send(MSG).mt_num for _ in range(3)] == ["1", "1", "1"]
     assert hook.get_conn() is session
+    t.join(timeout=5)
+    srv.close()
+    assert accepted == [1]
 
 
 def test_retry_after_as_an_http_date_is_honoured(platform):
