@@ -127,6 +127,28 @@ class PlatformError(MessagingApiError):
 class UnexpectedResponseError(MessagingApiError):
     """An answer outside the documented table (another status, a non-JSON body)."""
 
+    def _default_message(self) -> str:
+        base = super()._default_message()
+        hint = _status_hint(self.http_status)
+        return f"{base} ({hint})" if hint else base
+
+
+def _status_hint(status: int | None) -> str | None:
+    """What to fix for an answer without a documented code, judged by its HTTP status."""
+    if status is None:
+        return None
+    if status in (404, 405):
+        return "no send method at this URL: check the connection's host and send path"
+    if status in (401, 403, 407):
+        return "access refused (by the platform or a proxy): check the credentials, proxy and allow-list"
+    if status == 429:
+        return "throttled; retried after backing off"
+    if 400 <= status < 500:
+        return "the request was refused: check the input and the connection's settings"
+    if status >= 500:
+        return "the platform or a proxy failed; retried with backoff"
+    return "an answer the platform does not document"
+
 
 class TransportError(MessagingApiError):
     """No answer: connection refused or dropped, or a timeout.

@@ -170,13 +170,15 @@ def test_code_10_means_already_accepted_never_resent(platform):
     assert len(platform.log) == 1
 
 
-@pytest.mark.parametrize("status, body, retryable", [
-    (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", True),
-    (504, "", True),
-    (404, "Not Found", False),
-    (418, '{"unexpected": true}', False),
+@pytest.mark.parametrize("status, body, retryable, hint", [
+    (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", True, "retried with backoff"),
+    (504, "", True, "retried with backoff"),
+    (404, "Not Found", False, "check the connection's host and send path"),
+    (403, "<html>Forbidden</html>", False, "check the credentials, proxy and allow-list"),
+    (418, '{"unexpected": true}', False, "check the input and the connection's settings"),
 ])
-def test_undocumented_answers_give_a_typed_error_with_status_and_snippet(platform, set_conn, status, body, retryable):
+def test_undocumented_answers_give_a_typed_error_with_status_and_snippet(platform, set_conn, status, body, retryable,
+                                                                         hint):
     set_conn(platform.url_for("/api"), max_retries=1, password=PASSWORD)
     platform.expect_request("/api/send").respond_with_data(body, status=status, content_type="text/html")
     with pytest.raises(exc.UnexpectedResponseError) as err:
@@ -185,7 +187,8 @@ def test_undocumented_answers_give_a_typed_error_with_status_and_snippet(platfor
     assert e.http_status == status and e.retryable is retryable
     assert len(platform.log) == (2 if retryable else 1)
     assert f"HTTP {status}" in str(e)
-    if body.startswith("<html>"):
+    assert hint in str(e)  # says what to fix
+    if body.startswith("<html><body>"):
         assert "502 Bad Gateway" in str(e)
     if not body:
         assert "(empty body)" in str(e)
