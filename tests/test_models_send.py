@@ -201,6 +201,10 @@ def test_viber_text_with_image_needs_a_button():
 def test_button_needs_text_caption_and_action():
     err = refused(button_caption="Open", button_url="https://x")
     assert "message.data.instantContent.data.text" in fields(err)
+    assert fields(refused(text="t", button_url="https://x")) == ["message.data.instantContent.data.caption"]
+    assert fields(refused(text="t", button_caption="Open")) == ["message.data.instantContent.data.action"]
+    err = refused(text="t", button_caption="", button_url="https://x")
+    assert fields(err) == ["message.data.instantContent.data.caption"] and "must not be empty" in str(err)
 
 
 def test_viber_sessions_refuse_button_up_front():
