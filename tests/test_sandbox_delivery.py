@@ -78,16 +78,22 @@ def test_registered_delivery_0_pushes_nothing(messaging_sandbox_factory, receive
     url = receiver.url_for("/reports")
     mts = [post(sandbox, viber(destAddr=d, notifyUrl=url, registeredDelivery=0)).json()["mtNum"]
            for d in ("79000000001", "79000000002")]
+    control = post(sandbox, viber(destAddr="79000000003", notifyUrl=url, registeredDelivery=1)).json()["mtNum"]
     assert wait_until(lambda: all(sandbox.message(m).is_final for m in mts))
+    assert wait_until(lambda: len(received(receiver, "/reports")) == 1)  # the control's report did arrive
     time.sleep(0.15)
-    assert received(receiver, "/reports") == [] and sandbox.reports_pushed == []
+    assert [r["mtNum"] for r in received(receiver, "/reports")] == [control]
+    assert [p["payload"]["mtNum"] for p in sandbox.reports_pushed] == [control]
 
 
 def test_pending_outcome_pushes_no_final_report(messaging_sandbox_factory, receiver):
     sandbox = messaging_sandbox_factory(delivery_delay=0.05, outcomes={"79000000001": "pending"})
-    post(sandbox, viber(notifyUrl=receiver.url_for("/reports")))
+    pending = post(sandbox, viber(notifyUrl=receiver.url_for("/reports"))).json()["mtNum"]
+    control = post(sandbox, viber(destAddr="79000000009", notifyUrl=receiver.url_for("/reports"))).json()["mtNum"]
+    assert wait_until(lambda: len(received(receiver, "/reports")) == 1)  # the control's report did arrive
     time.sleep(0.2)
-    assert received(receiver, "/reports") == []
+    assert [r["mtNum"] for r in received(receiver, "/reports")] == [control]
+    assert not sandbox.message(pending).is_final and sandbox.report(pending)["status"] in (1, 6)
 
 
 def test_failing_receiver_is_retried_until_it_answers_2xx(messaging_sandbox_factory, httpserver):
