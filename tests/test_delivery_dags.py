@@ -5,6 +5,7 @@ Every documented failure code, plus delivered, expired and rejected, must take i
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -147,3 +148,35 @@ def test_a_mapped_sensors_results_feed_one_branch(sandbox, load_dag):
     assert [states[f"wait[{i}]"] for i in range(3)] == ["success"] * 3
     followed = sorted(t for t, s in states.items() if t.startswith("on_") and s == "success")
     assert followed == ["on_delivered", "on_expired", "on_unrouted"]
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_refused_status_request_fails_at_once_without_retries(mode, messaging_sandbox_factory, load_dag,
+                                                                set_conn, httpserver, capfd):
+    """Sending works; the wait's status peer first answers "not reported yet" (so the deferrable
+    sensor does defer), then refuses the password. Retrying cannot help: the wait fails on its first
+    try in both modes, in deferrable mode from the trigger's event (retries=2 is left unused)."""
+    from werkzeug import Response
+
+    sandbox = messaging_sandbox_factory(delivery_delay=1.0)
+    answers = iter([Response('{"reports": []}', status=200, content_type="application/json")])
+
+    def status(request):
+        return next(answers, None) or Response(
+            json.dumps({"error": {"code": 6, "description": "Invalid password"}}), status=401,
+            content_type="application/json")
+
+    httpserver.expect_request("/status").respond_with_handler(status)
+    set_conn(httpserver.url_for("/"), conn_id="messaging_refused", password="wrong-pass-5150", max_retries=0)
+    dag = load_dag("tests/dags/delivery_dags.py", f"delivery_refused_{mode}")
+    capfd.readouterr()
+    run = dag.test(run_conf={"recipients": [RECIPIENTS["delivered"]]})
+    states = task_states(run)
+    assert states["send[0]"] == "success" and states["wait"] == "failed", states
+    (wait_ti,) = [ti for ti in run.get_task_instances() if ti.task_id == "wait"]
+    assert wait_ti.try_number == 1
+    logs = _output(capfd)
+    assert "status request failed" in logs and "Invalid password" in logs
+    assert ("DeliveryStatusTrigger" in logs) is (mode == "deferrable")
+    assert len(httpserver.log) == 2  # "not yet", then refused: nothing asked again after that
+    assert sandbox.password not in logs and "wrong-pass-5150" not in logs

@@ -197,8 +197,12 @@ def test_execute_complete_timeout_and_error():
     sensor = DeliveryStatusSensor(task_id="w", mt_nums=["1"])
     with pytest.raises(AirflowSensorTimeout, match="1 of 2 messages not final"):
         sensor.execute_complete({}, {"status": "timeout", "reports": {}, "message": "1 of 2 messages not final"})
-    with pytest.raises(AirflowException, match="trigger failed: boom"):
+    with pytest.raises(AirflowException, match="trigger failed: boom") as info:
         sensor.execute_complete({}, {"status": "error", "reports": {}, "message": "boom"})
+    assert not isinstance(info.value, AirflowFailException)  # left to the task's retries
+    with pytest.raises(AirflowFailException, match="status request failed: InvalidPasswordError"):
+        sensor.execute_complete({}, {"status": "error", "reports": {}, "message": "InvalidPasswordError: ...",
+                                     "fatal": True})
     with pytest.raises(AirflowException, match="no event"):
         sensor.execute_complete({}, None)
 

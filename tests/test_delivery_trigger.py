@@ -107,6 +107,7 @@ def test_bad_credentials_yield_an_error_event_without_secrets(messaging_sandbox_
     set_conn(sandbox.url, login=sandbox.login, password="wrong-password-123")
     events = _run(DeliveryStatusTrigger(mt_nums=["7390612217"], poll_interval=0.05, timeout=5))
     assert events[0]["status"] == "error"
+    assert events[0]["fatal"] is True  # refused by the platform: the task fails without retries
     assert "Invalid password" in events[0]["message"]
     assert "wrong-password-123" not in json.dumps(events)
 
@@ -126,6 +127,7 @@ def test_transient_errors_keep_polling(messaging_sandbox_factory, monkeypatch):
 def test_missing_connection_is_an_error_event():
     events = _run(DeliveryStatusTrigger(mt_nums=["1"], messaging_conn_id="no_such_messaging_conn", timeout=5))
     assert events[0]["status"] == "error"
+    assert events[0]["fatal"] is False  # not the platform's answer: left to the task's retries
     assert "no_such_messaging_conn" in events[0]["message"]
 
 

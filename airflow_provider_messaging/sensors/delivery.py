@@ -253,4 +253,6 @@ class DeliveryStatusSensor(BaseSensorOperator):
             raise AirflowSkipException(f"delivery status {status}: {message}")
         if status == EVENT_TIMEOUT:
             raise self._failure(AirflowSensorTimeout(f"delivery status sensor timed out: {message}"))
+        if event.get("fatal"):  # refused by the platform (bad credentials...): no retries, as in poke mode
+            raise self._failure(AirflowFailException(f"status request failed: {message}"))
         raise self._failure(AirflowException(f"delivery status trigger failed: {message}"))

@@ -50,7 +50,9 @@ class DeliveryStatusTrigger(BaseTrigger):
          "reports": {<mtNum>: {"status", "status_name", "error_code", "failure", "final",
                                "done_date", "outcome", "id"}},   # every mtNum, pending ones too
          "pending": [<mtNum not final yet>, ...],
-         "message": "<what happened>"}
+         "message": "<what happened>",
+         "fatal": true | false}   # error events only: true when the platform refused the request
+                                  # (not transient), so the task fails without its retries
     """
 
     def __init__(
@@ -84,14 +86,18 @@ class DeliveryStatusTrigger(BaseTrigger):
             },
         )
 
-    def _event(self, status: str, reports: dict[str, DeliveryReport], message: str) -> TriggerEvent:
+    def _event(self, status: str, reports: dict[str, DeliveryReport], message: str,
+               *, fatal: bool = False) -> TriggerEvent:
         pending = [n for n in self.mt_nums if not (n in reports and reports[n].is_final)]
-        return TriggerEvent({
+        payload: dict[str, Any] = {
             "status": status,
             "reports": statuses_to_xcom(reports, self.mt_nums),
             "pending": pending,
             "message": message,
-        })
+        }
+        if status == EVENT_ERROR:
+            payload["fatal"] = fatal
+        return TriggerEvent(payload)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until every message is final, the deadline passes, or a non-transient error."""
@@ -129,6 +135,9 @@ class DeliveryStatusTrigger(BaseTrigger):
                     await asyncio.sleep(wait)
         except asyncio.CancelledError:
             raise
+        except MessagingApiError as exc:  # not transient (bad credentials, a refused IP): retrying cannot help
+            self.log.error("Delivery status trigger failed: %s", exc)
+            yield self._event(EVENT_ERROR, reports, f"{type(exc).__name__}: {exc}", fatal=True)
         except Exception as exc:  # any other failure becomes a clear event, never a hang
             self.log.error("Delivery status trigger failed: %s", exc)
             yield self._event(EVENT_ERROR, reports, f"{type(exc).__name__}: {exc}")

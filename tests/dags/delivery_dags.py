@@ -7,7 +7,7 @@ from the run's conf (``{"recipients": [...]}``); the sandbox decides each one's 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, task
@@ -26,7 +26,7 @@ def branch_task_id(outcome: str) -> str:
 
 
 def build(dag_id: str, deferrable: bool, mode: str = "poke", timeout: float = 30, soft_fail: bool = False,
-          fail_on: tuple[str, ...] = ()) -> DAG:
+          fail_on: tuple[str, ...] = (), retries: int = 0, wait_conn_id: str = "messaging_default") -> DAG:
     with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False,
              params={"recipients": ["79000000001"]}) as dag:
 
@@ -39,7 +39,9 @@ def build(dag_id: str, deferrable: bool, mode: str = "poke", timeout: float = 30
         )
         wait = DeliveryStatusSensor(task_id="wait", mt_nums=send.output, deferrable=deferrable,
                                     mode=mode, poke_interval=0.1, timeout=timeout,
-                                    soft_fail=soft_fail, fail_on=fail_on)
+                                    soft_fail=soft_fail, fail_on=fail_on, retries=retries,
+                                    messaging_conn_id=wait_conn_id,
+                                    retry_delay=timedelta(seconds=0))
         branch = DeliveryBranchOperator(
             task_id="branch", statuses=wait.output,
             branches={o: branch_task_id(o) for o in BRANCHED}, default_branch="on_other",
@@ -55,6 +57,11 @@ delivery_reschedule = build("delivery_reschedule", deferrable=False, mode="resch
 #: a message that never turns final: the wait times out after 1 s (failed, or skipped with soft_fail)
 delivery_timeout_poke = build("delivery_timeout_poke", deferrable=False, timeout=1)
 delivery_timeout_deferrable = build("delivery_timeout_deferrable", deferrable=True, timeout=1, soft_fail=True)
+#: the wait's connection has a wrong password: it fails at once in both modes, its retries unused
+delivery_refused_poke = build("delivery_refused_poke", deferrable=False, retries=2,
+                              wait_conn_id="messaging_refused")
+delivery_refused_deferrable = build("delivery_refused_deferrable", deferrable=True, retries=2,
+                                    wait_conn_id="messaging_refused")
 #: a call-barred message fails the wait (poke), or skips it (deferrable, soft_fail): once all are final
 delivery_fail_on_poke = build("delivery_fail_on_poke", deferrable=False, fail_on=("call-barred",))
 delivery_fail_on_poke_soft = build("delivery_fail_on_poke_soft", deferrable=False, fail_on=("call-barred",),
