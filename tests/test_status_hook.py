@@ -189,3 +189,60 @@ def test_async_connection_read_masks_every_secret(peer, set_conn, httpserver):
              status_path="/status", api_key="async-key-4417")
     assert asyncio.run(MessagingHook().aget_statuses(["1001"]))["1001"].outcome == "delivered"
     assert redact("async-login-4417 async-pass-4417 async-key-4417") == "*** *** ***"
+
+
+@pytest.fixture
+def https_peer(tmp_path, set_conn, monkeypatch):
+    """A status peer over HTTPS with a self-signed certificate, trusted only through
+    REQUESTS_CA_BUNDLE (how a company CA is usually given to requests)."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pytest_httpserver import HTTPServer
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    server.expect_request("/status").respond_with_json({"reports": [_report(1001)]})
+    set_conn(server.url_for("/"), max_retries=0)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_a_ca_bundle_given_to_requests_is_trusted_by_the_async_client_too(https_peer):
+    """The trigger's httpx client trusts what the sync session trusts (REQUESTS_CA_BUNDLE), or a
+    deferrable sensor would fail TLS where the poke-mode one works."""
+    assert MessagingHook().get_statuses(["1001"])["1001"].outcome == "delivered"
+    assert asyncio.run(MessagingHook().aget_statuses(["1001"]))["1001"].outcome == "delivered"
+    assert len(https_peer.log) == 2
+
+
+def test_an_untrusted_certificate_says_so_in_the_async_error(https_peer, monkeypatch):
+    from airflow_provider_messaging.exceptions import TransportError
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    with pytest.raises(TransportError, match="could not connect to https://.*CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(MessagingHook().aget_statuses(["1001"]))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -140,8 +142,14 @@ class StatusMixin:
         import httpx
 
         s = await self.aget_settings()
+        verify: bool | ssl.SSLContext = s.verify_ssl
+        # the CA bundle the sync session trusts (requests reads these; httpx would not)
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if s.verify_ssl and ca_bundle:
+            where = {"capath": ca_bundle} if os.path.isdir(ca_bundle) else {"cafile": ca_bundle}
+            verify = await asyncio.to_thread(ssl.create_default_context, **where)  # reads files: off the loop
         return httpx.AsyncClient(
-            verify=s.verify_ssl,
+            verify=verify,
             proxy=s.proxy or None,
             timeout=httpx.Timeout(s.timeout),
             headers=JSON_HEADERS,
@@ -154,8 +162,8 @@ class StatusMixin:
         try:
             response = await client.post(url, content=body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise TransportError(f"could not connect to {url}: {type(exc).__name__}",
-                                 ambiguous=False, retryable=True) from exc
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__  # e.g. a TLS refusal
+            raise TransportError(f"could not connect to {url}: {reason}", ambiguous=False, retryable=True) from exc
         except httpx.TimeoutException as exc:
             raise TransportError(f"no answer from {url} within {self.settings.timeout} s",
                                  ambiguous=True, retryable=True) from exc
