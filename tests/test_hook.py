@@ -648,3 +648,11 @@ def test_a_malformed_base_url_is_a_typed_error_without_retries(set_conn):
     with pytest.raises(exc.TransportError, match="check the connection's host") as err:
         make_hook(sleeps).send(MSG)
     assert not err.value.retryable and sleeps == []
+
+
+def test_an_unknown_extra_is_named_in_a_warning(httpserver, set_conn, capfd):
+    set_conn(httpserver.url_for("/"), platform_dedupe=True, timeout=5)
+    settings = make_hook().settings
+    assert settings.platform_dedup is False and settings.timeout == 5
+    out = "".join(capfd.readouterr())
+    assert "unknown extra(s) platform_dedupe ignored" in out and "platform_dedup" in out

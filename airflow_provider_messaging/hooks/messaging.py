@@ -111,6 +111,11 @@ class MessagingSettings:
         return cls(base_url=host, login=conn.login, password=conn.password, **kwargs)
 
 
+#: Every connection extra the hook reads (``scheme`` only for a host without one).
+KNOWN_EXTRAS = frozenset(f.name for f in dataclasses.fields(MessagingSettings)
+                         if f.name not in ("base_url", "login", "password")) | {"scheme"}
+
+
 class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     """Talks to the messaging platform's REST API (SPEC §1–§4).
 
@@ -180,6 +185,10 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     def _settings_from(self, conn: Any) -> MessagingSettings:
         """The connection read into settings, with this hook's ``timeout``/``max_retries`` overrides."""
         settings = MessagingSettings.from_connection(conn)
+        unknown = sorted(set(conn.extra_dejson or {}) - KNOWN_EXTRAS)
+        if unknown:  # a typo (e.g. "platform_dedupe") would otherwise be ignored without a word
+            self.log.warning("Connection %r: unknown extra(s) %s ignored; known extras: %s", conn.conn_id,
+                             ", ".join(unknown), ", ".join(sorted(KNOWN_EXTRAS)))
         overrides: dict[str, Any] = {}
         if self._timeout_override is not None:
             overrides["timeout"] = float(self._timeout_override)
