@@ -656,3 +656,19 @@ def test_an_unknown_extra_is_named_in_a_warning(httpserver, set_conn, capfd):
     assert settings.platform_dedup is False and settings.timeout == 5
     out = "".join(capfd.readouterr())
     assert "unknown extra(s) platform_dedupe ignored" in out and "platform_dedup" in out
+
+
+def test_a_json_escaped_echo_of_the_password_is_scrubbed_too(httpserver, set_conn):
+    password = 'pa"ss\\wörd-42'
+    set_conn(httpserver.url_for("/"), password=password)
+    echoed = json.dumps({"password": password})  # the escaped spelling: pa\"ss\\w\u00f6rd-42
+    httpserver.expect_request("/send").respond_with_data(
+        json.dumps({"error": {"code": 4, "description": "Invalid request"}, "extendedDescription": echoed}),
+        status=400)
+    with pytest.raises(exc.InvalidRequestError) as err:
+        make_hook().send(MSG)
+    e = err.value
+    texts = [str(e), e.description, e.extended_description, e.body_snippet]
+    for spelling in (password, json.dumps(password)[1:-1], json.dumps(json.dumps(password)[1:-1])[1:-1]):
+        assert not any(spelling in t for t in texts), spelling
+    assert "***" in e.extended_description and "***" in e.body_snippet

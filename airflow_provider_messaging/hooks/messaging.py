@@ -164,7 +164,13 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         s = self.settings
         # the login is often a plain word: like Airflow's masker, leave very short ones alone
         candidates = [v for v in (s.password, s.api_key) if v] + ([s.login] if len(s.login) >= 5 else [])
-        secrets = sorted(candidates, key=len, reverse=True)
+        # as sent, and as an echo of the JSON body may spell them (escaped quotes, \uXXXX), also
+        # an echo quoted inside a JSON string once more (a raw body snippet of such an answer)
+        variants = set(candidates)
+        for _ in range(2):
+            variants |= {form for v in variants for form in
+                         (json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1])}
+        secrets = sorted(variants, key=len, reverse=True)
         texts = [exc.description, exc.extended_description, exc.body_snippet, *map(str, exc.args)]
         if not any(secret in text for text in texts if isinstance(text, str) for secret in secrets):
             return exc
