@@ -107,6 +107,12 @@ def get_provider_info() -> dict:
                         "description": "Upper bound of one backoff wait (a longer Retry-After is still honoured).",
                         "schema": {"type": ["number", "null"], "default": 60},
                     },
+                    "max_retry_after": {
+                        "label": "Longest Retry-After to wait (s)",
+                        "description": "A Retry-After longer than this is not waited out in the task: the "
+                        "error is raised and Airflow's task retries take over (same partner id).",
+                        "schema": {"type": ["number", "null"], "default": 300},
+                    },
                     "verify_ssl": {
                         "label": "Verify TLS certificates",
                         "schema": {"type": ["boolean", "null"], "default": True},

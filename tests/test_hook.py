@@ -672,3 +672,14 @@ def test_a_json_escaped_echo_of_the_password_is_scrubbed_too(httpserver, set_con
     for spelling in (password, json.dumps(password)[1:-1], json.dumps(json.dumps(password)[1:-1])[1:-1]):
         assert not any(spelling in t for t in texts), spelling
     assert "***" in e.extended_description and "***" in e.body_snippet
+
+
+def test_a_retry_after_longer_than_max_retry_after_is_not_waited_out_in_the_task(platform, set_conn):
+    set_conn(platform.url_for("/api"), max_retry_after=120, password=PASSWORD)
+    platform.expect_request("/api/send").respond_with_data(
+        error_body(3, "Too many connections"), status=429, headers={"Retry-After": "3600"})
+    sleeps: list = []
+    with pytest.raises(exc.ThrottledError) as err:
+        make_hook(sleeps).send(MSG)
+    assert err.value.retry_after == 3600
+    assert sleeps == [] and len(platform.log) == 1  # raised for Airflow's task retries to take over

@@ -67,6 +67,7 @@ class MessagingSettings:
     platform_dedup: bool = False
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
+    max_retry_after: float = 300.0
 
     def url(self, path_or_url: str) -> str:
         """A path is joined to the base URL (keeping its path prefix); an absolute URL is kept."""
@@ -95,7 +96,8 @@ class MessagingSettings:
         for key in ("viber_sessions", "verify_ssl", "platform_dedup"):
             if key in extra and extra[key] not in (None, ""):
                 kwargs[key] = _truthy(extra[key])
-        for key, conv in (("timeout", float), ("max_retries", int), ("backoff_initial", float), ("backoff_max", float)):
+        for key, conv in (("timeout", float), ("max_retries", int), ("backoff_initial", float), ("backoff_max", float),
+                          ("max_retry_after", float)):
             if extra.get(key) not in (None, ""):
                 try:
                     kwargs[key] = conv(extra[key])
@@ -105,7 +107,7 @@ class MessagingSettings:
             raise ValueError(f"connection {conn.conn_id!r}: extra 'max_retries' must be >= 0")
         if kwargs.get("timeout", 1) <= 0:
             raise ValueError(f"connection {conn.conn_id!r}: extra 'timeout' must be > 0 seconds")
-        for key in ("backoff_initial", "backoff_max"):
+        for key in ("backoff_initial", "backoff_max", "max_retry_after"):
             if kwargs.get(key, 0) < 0:
                 raise ValueError(f"connection {conn.conn_id!r}: extra {key!r} must be >= 0 seconds")
         return cls(base_url=host, login=conn.login, password=conn.password, **kwargs)
@@ -249,7 +251,7 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
     def _retrying(self) -> tenacity.Retrying:
         """Attempts 2 .. max_retries + 1 (the first one runs without retry machinery)."""
         return tenacity.Retrying(
-            retry=tenacity.retry_if_exception(lambda e: isinstance(e, MessagingApiError) and e.retryable),
+            retry=tenacity.retry_if_exception(self._should_retry),
             stop=tenacity.stop_after_attempt(self.settings.max_retries),
             wait=lambda state: self._wait_after(state.attempt_number + 1, state.outcome.exception()),
             sleep=self._sleep,
@@ -257,6 +259,17 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
                 state.attempt_number + 1, state.outcome.exception(), state.next_action.sleep),
             reraise=True,
         )
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        """Retry a transient error in the task, unless the platform asks for a longer pause than
+        ``max_retry_after``: then the error is raised and Airflow's task retries take over."""
+        if not (isinstance(exc, MessagingApiError) and exc.retryable):
+            return False
+        if (exc.retry_after or 0.0) > self.settings.max_retry_after:
+            self.log.warning("The platform asks to retry after %.0f s, longer than max_retry_after (%.0f s): "
+                             "not waiting in the task", exc.retry_after, self.settings.max_retry_after)
+            return False
+        return True
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """tenacity ``wait`` for a loop that counts every attempt (the async status path)."""
@@ -355,7 +368,7 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         try:
             return post()  # the common case: one attempt, no retry state to build
         except MessagingApiError as exc:
-            if not exc.retryable or self.settings.max_retries == 0:
+            if self.settings.max_retries == 0 or not self._should_retry(exc):
                 raise
             wait = self._wait_after(1, exc)
             self._warn_retry(1, exc, wait)
