@@ -17,12 +17,20 @@ from airflow_provider_messaging.exceptions import (
     error_from_response,
     parse_retry_after,
 )
-from airflow_provider_messaging.models.codes import TEMPLATE_ANSWER_CODES, TEMPLATE_NAME_EXISTS, TEMPLATE_OK
+from airflow_provider_messaging.models.codes import (
+    TEMPLATE_ANSWER_CODES,
+    TEMPLATE_BAD_REQUEST,
+    TEMPLATE_CATEGORY_INVALID,
+    TEMPLATE_CATEGORY_MISSING,
+    TEMPLATE_INVALID_LANGUAGE,
+    TEMPLATE_NAME_EXISTS,
+    TEMPLATE_OK,
+)
 
-CATEGORY_MISSING = "must not be null"
-CATEGORY_INVALID = "message-matcher-category-invalid"
-BAD_REQUEST = "message-matcher.saving.bad-request"
-INVALID_LANGUAGE = "Invalid language"
+CATEGORY_MISSING = TEMPLATE_CATEGORY_MISSING
+CATEGORY_INVALID = TEMPLATE_CATEGORY_INVALID
+BAD_REQUEST = TEMPLATE_BAD_REQUEST
+INVALID_LANGUAGE = TEMPLATE_INVALID_LANGUAGE
 #: [decided] the code of a refused X-API-KEY (HTTP 401)
 UNAUTHORIZED = "unauthorized"
 

@@ -122,16 +122,19 @@ def status_name(status: int | None) -> str:
 # --- Operator templates (SPEC §4, seed 002) -------------------------------------------------------
 
 TEMPLATE_OK = "ok"
+TEMPLATE_CATEGORY_MISSING = "must not be null"
+TEMPLATE_CATEGORY_INVALID = "message-matcher-category-invalid"
+TEMPLATE_BAD_REQUEST = "message-matcher.saving.bad-request"
 TEMPLATE_NAME_EXISTS = "message-matcher-name-already-exists"
+TEMPLATE_INVALID_LANGUAGE = "Invalid language"
 
 #: [doc] answer codes of ``message-matchers``; [decided] the HTTP status each comes with.
 TEMPLATE_ANSWER_CODES: dict[str, tuple[int, str]] = {
     TEMPLATE_OK: (200, "the template was created"),
-    "must not be null": (400, "the WhatsApp template has no category"),
-    "message-matcher-category-invalid": (
-        400, "the WhatsApp category must be MARKETING, AUTHENTICATION or UTILITY"),
-    "message-matcher.saving.bad-request": (
+    TEMPLATE_CATEGORY_MISSING: (400, "the WhatsApp template has no category"),
+    TEMPLATE_CATEGORY_INVALID: (400, "the WhatsApp category must be MARKETING, AUTHENTICATION or UTILITY"),
+    TEMPLATE_BAD_REQUEST: (
         400, "a WhatsApp URL button has a missing or wrong dynamic-link example (urlTextExample)"),
     TEMPLATE_NAME_EXISTS: (409, "a template with this name or content already exists"),
-    "Invalid language": (400, "the template's language code is not valid"),
+    TEMPLATE_INVALID_LANGUAGE: (400, "the template's language code is not valid"),
 }

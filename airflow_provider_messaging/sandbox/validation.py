@@ -18,6 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_messaging.models import limits
+from airflow_provider_messaging.models.codes import (
+    TEMPLATE_BAD_REQUEST,
+    TEMPLATE_CATEGORY_INVALID,
+    TEMPLATE_CATEGORY_MISSING,
+    TEMPLATE_INVALID_LANGUAGE,
+)
 
 # --- send (SPEC §1) ---------------------------------------------------------------------------
 
@@ -370,10 +376,11 @@ def validate_send(body: dict[str, Any], *, viber_sessions: bool = False) -> Send
 
 # --- templates (SPEC §4) ----------------------------------------------------------------------
 
-BAD_REQUEST = "message-matcher.saving.bad-request"
-CATEGORY_NULL = "must not be null"
-CATEGORY_INVALID = "message-matcher-category-invalid"
-INVALID_LANGUAGE = "Invalid language"
+# the answer codes come from the one table in models/codes.py
+BAD_REQUEST = TEMPLATE_BAD_REQUEST
+CATEGORY_NULL = TEMPLATE_CATEGORY_MISSING
+CATEGORY_INVALID = TEMPLATE_CATEGORY_INVALID
+INVALID_LANGUAGE = TEMPLATE_INVALID_LANGUAGE
 
 TEMPLATE_CHANNELS = ("WHATSAPP", "VIBER", "SMS")
 WHATSAPP_CATEGORIES = ("MARKETING", "AUTHENTICATION", "UTILITY")
