@@ -144,9 +144,9 @@ class StatusMixin:
 
         s = await self.aget_settings()
         verify: bool | ssl.SSLContext = s.verify_ssl
-        # the CA bundle the sync session trusts (requests reads these; httpx would not)
-        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if s.verify_ssl and ca_bundle:
+        # the CA bundle the sync session trusts (requests reads these variables; httpx would not)
+        ca_bundle = s.ca_bundle()
+        if ca_bundle:
             where = {"capath": ca_bundle} if os.path.isdir(ca_bundle) else {"cafile": ca_bundle}
             verify = await asyncio.to_thread(ssl.create_default_context, **where)  # reads files: off the loop
         return httpx.AsyncClient(

@@ -69,6 +69,13 @@ class MessagingSettings:
     backoff_max: float = 60.0
     max_retry_after: float = 300.0
 
+    def ca_bundle(self) -> str | None:
+        """The CA bundle to trust, from ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` (the sync session
+        and the triggerer's async client both use it); None: the default store, or no verification."""
+        if not self.verify_ssl:
+            return None
+        return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
     def url(self, path_or_url: str) -> str:
         """A path is joined to the base URL (keeping its path prefix); an absolute URL is kept."""
         if urlsplit(path_or_url).scheme:
@@ -218,8 +225,7 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
             env = requests.utils.get_environ_proxies(s.base_url)
             session.trust_env = False
             session.proxies = {"http": s.proxy, "https": s.proxy} if s.proxy else env
-            ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            session.verify = (ca_bundle or True) if s.verify_ssl else False
+            session.verify = (s.ca_bundle() or True) if s.verify_ssl else False
             session.headers.update(JSON_HEADERS)
             self._session = session
         return self._session
