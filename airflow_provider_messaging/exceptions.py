@@ -18,6 +18,9 @@ class MessagingApiError(Exception):
 
     code: int | str | None = None
     retryable: bool = False
+    #: set by the hook: an earlier attempt of the same request got no answer (it may have been
+    #: carried out), so e.g. "already exists" may be the result of that attempt
+    after_unanswered_attempt: bool = False
 
     def __init__(
         self,

@@ -344,3 +344,34 @@ def test_an_echoed_api_key_in_a_200_answer_never_reaches_the_error(platform, ans
     texts = [str(err.value), repr(err.value.args), err.value.description, err.value.body_snippet]
     assert not [t for t in texts if t and API_KEY in t]
     assert "***" in str(err.value)
+
+
+def test_name_exists_after_an_unanswered_attempt_is_our_own_creation_not_a_failure(httpserver, set_conn):
+    """The first attempt times out after the platform created the template; the retry is told the
+    name exists. With if_exists="fail" that must not fail the task as if the template pre-existed."""
+    import time
+
+    from werkzeug import Response
+
+    calls: list[float] = []
+
+    def handler(request):
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            time.sleep(0.5)  # created, but the answer comes after the client's timeout
+            return Response(json.dumps({"code": "ok"}), content_type="application/json")
+        return Response(json.dumps({"code": TEMPLATE_NAME_EXISTS, "description": "exists"}), status=409,
+                        content_type="application/json")
+
+    httpserver.expect_request(PATH).respond_with_handler(handler)
+    set_conn(httpserver.url_for("/"), api_key=API_KEY, timeout=0.2)
+    result = make_hook().create_template(named(SEED_WHATSAPP_BUTTONS, "lost_answer"), if_exists="fail")
+    assert result.created is True and result.code == TEMPLATE_NAME_EXISTS
+    assert "earlier attempt" in result.answer["note"]
+    assert len(calls) >= 2  # (a retry queued behind the slow first answer may time out too)
+
+
+def test_name_exists_without_an_unanswered_attempt_still_fails_with_if_exists_fail(platform):
+    platform.expect_request(PATH).respond_with_json({"code": TEMPLATE_NAME_EXISTS}, status=409)
+    with pytest.raises(terr.TemplateNameExistsError):
+        make_hook().create_template(named(SEED_WHATSAPP_BUTTONS, "taken"), if_exists="fail")

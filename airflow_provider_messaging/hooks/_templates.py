@@ -86,6 +86,15 @@ class TemplatesMixin:
             except MessagingApiError as exc:  # built from the answer: scrubbed like every other error
                 raise self._scrub(exc) from None
         except TemplateNameExistsError as exc:
+            if exc.after_unanswered_attempt:
+                # our own earlier attempt most likely created it and its answer was lost
+                self.log.warning(
+                    "%s template %r: an earlier attempt got no answer and the retry was told the name "
+                    "already exists: the earlier attempt created it", channel, request.name)
+                answer = {"code": exc.code, "description": exc.description,
+                          "note": "created by an earlier attempt whose answer was lost"}
+                return TemplateResult(name=request.name, channel=channel, code=str(exc.code), created=True,
+                                      answer={k: v for k, v in answer.items() if v is not None})
             if if_exists == "fail":
                 raise
             self.log.info(

@@ -370,7 +370,17 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         error_parser: ErrorParser = error_from_response,
     ) -> requests.Response:
         """POST an already serialised JSON body, with the retry rules of ``post_json``."""
-        post = partial(self._post_once, url, body, headers, safe_to_repeat=safe_to_repeat, error_parser=error_parser)
+        unanswered = False  # did an earlier attempt get no answer (it may have been carried out)?
+
+        def post() -> requests.Response:
+            nonlocal unanswered
+            try:
+                return self._post_once(url, body, headers, safe_to_repeat=safe_to_repeat, error_parser=error_parser)
+            except MessagingApiError as exc:
+                exc.after_unanswered_attempt = unanswered
+                unanswered = unanswered or bool(getattr(exc, "ambiguous", False))
+                raise
+
         try:
             return post()  # the common case: one attempt, no retry state to build
         except MessagingApiError as exc:
