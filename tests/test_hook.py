@@ -202,8 +202,9 @@ def test_200_without_mt_num_is_an_error(platform):
 
 # --- transport failures -------------------------------------------------------------------------
 @contextmanager
-def dropping_server():
-    """Accepts a connection, reads the whole request, then closes without answering."""
+def raw_server(reply: bytes | None):
+    """A socket server that reads each whole request (recording its body), then sends ``reply``
+    (raw bytes, e.g. a broken-off answer) or nothing, and closes the connection."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)
@@ -217,18 +218,19 @@ def dropping_server():
                 conn, _ = srv.accept()
             except OSError:
                 continue
-            data = b""
-            conn.settimeout(2)
-            try:
+            with conn:
+                conn.settimeout(2)
+                data = b""
                 while b"\r\n\r\n" not in data:
                     data += conn.recv(65536)
                 head, _, body = data.partition(b"\r\n\r\n")
-                length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+                length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0]
+                             .split(b":")[1])
                 while len(body) < length:
                     body += conn.recv(65536)
                 received.append(body)
-            finally:
-                conn.close()
+                if reply is not None:
+                    conn.sendall(reply)
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
@@ -238,6 +240,17 @@ def dropping_server():
         stop.set()
         t.join()
         srv.close()
+
+
+def dropping_server():
+    """Accepts a connection, reads the whole request, then closes without answering."""
+    return raw_server(None)
+
+
+def truncating_server():
+    """Reads the request, starts a chunked 200 answer and breaks it off mid-chunk."""
+    return raw_server(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"40\r\n{\"mtNum\":")
 
 
 def test_dropped_connection_after_sending_is_not_resent_when_dedup_is_not_known(set_conn):
@@ -594,40 +607,6 @@ def test_errors_survive_pickling_with_their_fields(platform):
     for error in errors:
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error) and vars(copy) == vars(error)
-
-
-@contextmanager
-def truncating_server():
-    """Reads the request, starts a chunked 200 answer and breaks it off mid-chunk."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    received: list[bytes] = []
-    stop = threading.Event()
-
-    def serve():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    data += conn.recv(65536)
-                received.append(data)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             b"40\r\n{\"mtNum\":")
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.getsockname()[1]}", received
-    finally:
-        stop.set()
-        t.join()
-        srv.close()
 
 
 def test_an_answer_that_breaks_off_is_ambiguous_and_typed(set_conn):

@@ -173,7 +173,7 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         s = self.settings
         # the login is often a plain word: like Airflow's masker, leave very short ones alone
         candidates = [v for v in (s.password, s.api_key) if v] + ([s.login] if len(s.login) >= 5 else [])
-        # as sent, and as an echo of the JSON body may spell them (escaped quotes, \uXXXX), also
+        # as sent, and as an echo of the JSON body may spell them (escaped quotes, \\u escapes), also
         # an echo quoted inside a JSON string once more (a raw body snippet of such an answer)
         variants = set(candidates)
         for _ in range(2):
