@@ -3,6 +3,8 @@
 # `import airflow` more than twice as slow.
 SHELL := /bin/bash
 export UV_COMPILE_BYTECODE := 1
+# only interpreters already on the machine (the registries are reachable, other downloads are not)
+export UV_PYTHON_DOWNLOADS := never
 export PATH := $(CURDIR)/.uv/bin:$(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
