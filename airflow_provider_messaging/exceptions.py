@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from airflow_provider_messaging.models.base import PicklableError
 from airflow_provider_messaging.models.codes import SEND_ERRORS
 
 
-class MessagingApiError(Exception):
+class MessagingApiError(PicklableError):
     """Base of every error the platform (or the way to it) gives."""
 
     code: int | str | None = None
@@ -45,17 +46,20 @@ class MessagingApiError(Exception):
         self.body_snippet = body_snippet
         super().__init__(message or self._default_message())
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # picklable (process pools, multiprocessing) although __init__ takes keyword-only arguments
-        return _rebuild, (type(self), self.args, dict(self.__dict__))
+    #: how the message starts (subclasses for other methods say what was refused)
+    subject: str = "platform error"
 
-    def _default_message(self) -> str:
+    def _head(self) -> str:
+        """``<subject> (code C, HTTP S)``: the start of every default message."""
         parts = []
         if self.code is not None:
-            parts.append(f"code {self.code}")
+            parts.append(f"code {self.code!r}" if isinstance(self.code, str) else f"code {self.code}")
         if self.http_status is not None:
             parts.append(f"HTTP {self.http_status}")
-        head = f"platform error ({', '.join(parts)})" if parts else "platform error"
+        return f"{self.subject} ({', '.join(parts)})" if parts else self.subject
+
+    def _default_message(self) -> str:
+        head = self._head()
         text = self.description or ""
         if self.extended_description:
             text = f"{text}: {self.extended_description}" if text else self.extended_description
@@ -64,13 +68,6 @@ class MessagingApiError(Exception):
         known = SEND_ERRORS.get(self.code) if isinstance(self.code, int) else None
         hint = f" ({known.hint})" if known else ""
         return f"{head}: {text}{hint}" if text else f"{head}{hint}"
-
-
-def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
-    exc = cls.__new__(cls)
-    exc.args = args
-    exc.__dict__.update(state)
-    return exc
 
 
 class ServiceUnavailableError(MessagingApiError):

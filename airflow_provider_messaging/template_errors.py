@@ -40,14 +40,10 @@ class TemplateError(MessagingApiError):
 
     #: what the user should do, appended to the message
     fix: str = "fix the template and try again"
+    subject = "the platform refused the template"
 
     def _default_message(self) -> str:
-        parts = []
-        if self.code is not None:
-            parts.append(f"code {self.code!r}")
-        if self.http_status is not None:
-            parts.append(f"HTTP {self.http_status}")
-        head = f"the platform refused the template ({', '.join(parts)})" if parts else "the platform refused the template"
+        head = self._head()
         meaning = TEMPLATE_ANSWER_CODES.get(self.code, (None, None))[1] if isinstance(self.code, str) else None
         said = self.description or meaning
         text = f"{head}: {said}" if said else head

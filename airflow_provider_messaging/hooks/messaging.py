@@ -307,21 +307,11 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
             never_sent = _never_sent(exc)
             ambiguous = not never_sent
             if ambiguous and not safe_to_repeat:
-                raise AmbiguousSendError(
-                    f"the connection to {url} broke after the request was sent; the platform may have "
-                    "accepted it, so it is not resent (set the connection extra platform_dedup=true if "
-                    "the platform's duplicate control is on for this account)",
-                    ambiguous=True, retryable=False,
-                ) from exc
+                raise _not_resent(f"the connection to {url} broke after the request was sent") from exc
             raise TransportError(f"connection to {url} failed: {type(exc).__name__}", ambiguous=ambiguous, retryable=True) from exc
         except requests.Timeout as exc:
             if not safe_to_repeat:
-                raise AmbiguousSendError(
-                    f"no answer from {url} within {self.settings.timeout} s; the platform may have accepted "
-                    "the request, so it is not resent (set platform_dedup=true if the platform's duplicate "
-                    "control is on for this account)",
-                    ambiguous=True, retryable=False,
-                ) from exc
+                raise _not_resent(f"no answer from {url} within {self.settings.timeout} s") from exc
             raise TransportError(f"no answer from {url} within {self.settings.timeout} s", ambiguous=True, retryable=True) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                 requests.exceptions.InvalidHeader) as exc:
@@ -330,12 +320,7 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         except requests.RequestException as exc:
             # the answer broke off after the request was sent (e.g. a truncated chunked body)
             if not safe_to_repeat:
-                raise AmbiguousSendError(
-                    f"the answer from {url} broke off ({type(exc).__name__}); the platform may have accepted "
-                    "the request, so it is not resent (set platform_dedup=true if the platform's duplicate "
-                    "control is on for this account)",
-                    ambiguous=True, retryable=False,
-                ) from exc
+                raise _not_resent(f"the answer from {url} broke off ({type(exc).__name__})") from exc
             raise TransportError(f"the answer from {url} broke off: {type(exc).__name__}", ambiguous=True,
                                  retryable=True) from exc
         if response.status_code != 200:
@@ -471,6 +456,15 @@ class MessagingHook(TemplatesMixin, StatusMixin, BaseHook):
         except ValueError as exc:
             return False, str(exc)
         return False, "the platform accepted an empty request: check that host and send_path point at the send method"
+
+def _not_resent(what_happened: str) -> AmbiguousSendError:
+    """The error for a send that may have reached the platform and is therefore not sent again."""
+    return AmbiguousSendError(
+        f"{what_happened}; the platform may have accepted the request, so it is not resent (set the "
+        "connection extra platform_dedup=true if the platform's duplicate control is on for this account)",
+        ambiguous=True, retryable=False,
+    )
+
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection failed before the request left (refused, DNS): safe to resend."""

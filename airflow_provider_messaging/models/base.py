@@ -12,7 +12,15 @@ from pydantic.alias_generators import to_camel
 _SUBFIELD = re.compile(r"^[A-Za-z_][\w.]*: ")
 
 
-class InvalidMessageError(ValueError):
+class PicklableError(Exception):
+    """Errors whose ``__init__`` takes other arguments than their ``args`` still pickle (process
+    pools, multiprocessing): they are rebuilt from ``args`` and their attributes."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+class InvalidMessageError(PicklableError, ValueError):
     """Input breaks a platform rule. Raised before any request; names each field and its rule.
 
     ``problems`` is a list of ``(field, rule)`` pairs, the field in the wire's camelCase path.
@@ -23,9 +31,6 @@ class InvalidMessageError(ValueError):
         self.what = what
         lines = "; ".join(f"{field}: {rule}" if field else rule for field, rule in problems)
         super().__init__(f"invalid {what}: {lines}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
     @classmethod
     def from_validation_error(cls, exc: ValidationError, what: str = "message") -> InvalidMessageError:
