@@ -171,15 +171,21 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
     app = FastAPI(title="Messaging platform sandbox", docs_url="/_sandbox/docs", redoc_url=None,
                   openapi_url="/_sandbox/openapi.json")
 
-    async def send_endpoint(request: Request) -> Response:
+    async def authenticated_body(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
+        """What the send and status methods check first, in order: the configured latency, a JSON
+        object body (code 4), then IP allow-list and credentials. ``(body, None)`` or ``(None, answer)``."""
         if state.latency:
             await asyncio.sleep(state.latency)
         body, problem = await _parse_body(request)
         if body is None:
-            return send_error(4, problem)
+            return None, send_error(4, problem)
         denied = _check_access(state, request, body)
-        if denied is not None:
-            return denied
+        return (None, denied) if denied is not None else (body, None)
+
+    async def send_endpoint(request: Request) -> Response:
+        body, refused = await authenticated_body(request)
+        if body is None:
+            return refused
         retry_after = state.throttle()
         if retry_after is not None:
             return send_error(3, f"Rate limit of {state.rate_limiter.rate:g} requests per second exceeded",  # type: ignore[union-attr]
@@ -208,14 +214,9 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
         return _json(200, answer)
 
     async def status_endpoint(request: Request) -> Response:
-        if state.latency:
-            await asyncio.sleep(state.latency)
-        body, problem = await _parse_body(request)
+        body, refused = await authenticated_body(request)
         if body is None:
-            return send_error(4, problem)
-        denied = _check_access(state, request, body)
-        if denied is not None:
-            return denied
+            return refused
         fault = state.take_fault("status")
         if fault is not None:
             return _fault_response(fault.fault, fault.retry_after)

@@ -413,13 +413,19 @@ def _nonempty_str(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _check_whatsapp_template(mm: dict[str, Any]) -> TemplateRejection | None:
+def _check_category(mm: dict[str, Any], allowed: tuple[str, ...]) -> TemplateRejection | None:
     category = mm.get("category")
     if category is None:
         return TemplateRejection(CATEGORY_NULL, "category: must not be null")
-    if category not in WHATSAPP_CATEGORIES:
-        return TemplateRejection(
-            CATEGORY_INVALID, f"category: {category!r} is not one of {', '.join(WHATSAPP_CATEGORIES)}")
+    if category not in allowed:
+        return TemplateRejection(CATEGORY_INVALID, f"category: {category!r} is not one of {', '.join(allowed)}")
+    return None
+
+
+def _check_whatsapp_template(mm: dict[str, Any]) -> TemplateRejection | None:
+    rejected = _check_category(mm, WHATSAPP_CATEGORIES)
+    if rejected is not None:
+        return rejected
     language = mm.get("language")
     if not isinstance(language, str) or not _WA_LANGUAGE.match(language):
         return TemplateRejection(
@@ -508,12 +514,9 @@ def _check_viber_template(mm: dict[str, Any]) -> TemplateRejection | None:
     language = mm.get("language")
     if not isinstance(language, str) or not _VIBER_LANGUAGE.match(language):
         return TemplateRejection(INVALID_LANGUAGE, "language: must be an ISO 639-1 code of two letters, e.g. ru")
-    category = mm.get("category")
-    if category is None:
-        return TemplateRejection(CATEGORY_NULL, "category: must not be null")
-    if category not in VIBER_CATEGORIES:
-        return TemplateRejection(
-            CATEGORY_INVALID, f"category: {category!r} is not one of {', '.join(VIBER_CATEGORIES)}")
+    rejected = _check_category(mm, VIBER_CATEGORIES)
+    if rejected is not None:
+        return rejected
     content = mm.get("content")
     if not isinstance(content, dict):
         return TemplateRejection(BAD_REQUEST, "content: must be an object")
