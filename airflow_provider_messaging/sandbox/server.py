@@ -21,7 +21,6 @@ from airflow_provider_messaging.sandbox.state import (
     PushRecord,
     SandboxMessage,
     SandboxState,
-    parse_outcome,
 )
 
 DEFAULT_SERVICE_NUMBER = "SANDBOX"
@@ -78,11 +77,6 @@ class Sandbox:
         report_backoff: float = 0.05,
         intermediate_reports: bool = False,
     ) -> None:
-        for pattern, outcome in (outcomes or {}).items():
-            try:
-                parse_outcome(outcome)
-            except ValueError as exc:
-                raise ValueError(f"outcomes[{pattern!r}]: {exc}") from None
         self._options: dict[str, Any] = dict(
             login=login, password=password, api_key=api_key, dedup=dedup, delivery_delay=delivery_delay,
             outcomes=dict(outcomes or {}), allowed_ips=None if allowed_ips is None else list(allowed_ips),

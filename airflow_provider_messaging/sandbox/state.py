@@ -90,8 +90,11 @@ class OutcomeRules:
             self.set(pattern, outcome)
 
     def set(self, pattern: str, outcome: str) -> None:
-        """Add or replace one rule (validates the outcome name)."""
-        parsed = parse_outcome(outcome)
+        """Add or replace one rule (validates the outcome name, naming the rule in the error)."""
+        try:
+            parsed = parse_outcome(outcome)
+        except ValueError as exc:
+            raise ValueError(f"outcomes[{pattern!r}]: {exc}") from None
         if any(ch in pattern for ch in "*?["):
             self._globs[pattern] = parsed
         else:
