@@ -11,6 +11,7 @@ import pytest
 import requests
 from werkzeug import Request, Response
 
+from airflow_provider_messaging.sandbox import Sandbox
 from tests.test_sandbox import post, viber, wait_until
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0300$")
@@ -167,3 +168,22 @@ def test_mo_admin_endpoint_pushes(messaging_sandbox_factory, receiver):
     assert got["message"] == "STOP" and got["sourceAddr"] == "79000000001"
     no_url = messaging_sandbox_factory()
     assert requests.post(no_url.url + "/_sandbox/mo", json={"source_addr": "1"}, timeout=5).status_code == 400
+
+
+def test_every_outcome_name_the_client_branches_on_can_be_scripted_and_reads_back(monkeypatch):
+    """The sandbox takes its outcome names from the client's table: each final outcome scripted on a
+    recipient comes back, through the hook's status pull, as that same outcome (``deleted`` included)."""
+    from airflow_provider_messaging.hooks.messaging import MessagingHook
+    from airflow_provider_messaging.models import compose_message
+    from airflow_provider_messaging.models.status import FINAL_OUTCOMES
+
+    recipients = {outcome: f"7903000{i:04d}" for i, outcome in enumerate(FINAL_OUTCOMES)}
+    with Sandbox(delivery_delay=0.05, outcomes={d: o for o, d in recipients.items()}) as sandbox:
+        monkeypatch.setenv(*sandbox.env_var())
+        hook = MessagingHook()
+        sent = {outcome: hook.send(compose_message(channel="viber", dest_addr=dest, service_number="S", text="x",
+                                                   message_id=outcome)).mt_num
+                for outcome, dest in recipients.items()}
+        assert sandbox.wait_for(lambda: all(m.is_final for m in sandbox.messages))
+        reports = hook.get_statuses(list(sent.values()))
+    assert {outcome: reports[mt].outcome for outcome, mt in sent.items()} == {o: o for o in FINAL_OUTCOMES}

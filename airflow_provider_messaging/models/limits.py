@@ -14,3 +14,4 @@ REGISTERED_DELIVERY_VALUES = (0, 1, 2)  # [doc]
 TTL_UNIT_SECONDS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}  # [doc] units; MINUTES is the default
 DEFAULT_TTL_UNIT = "MINUTES"
 TEMPLATE_NAME_MAX = 60  # [doc]
+STATUS_BATCH_MAX = 1000  # [decided] mtNums in one status request

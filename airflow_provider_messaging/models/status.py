@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from airflow_provider_messaging.models import limits
 from airflow_provider_messaging.models.codes import (
     FAILURE_NAMES,
     DeliveryFailure,
@@ -54,7 +55,8 @@ FINAL_OUTCOMES: tuple[str, ...] = (DELIVERED, *FAILURE_NAMES, "expired", "delete
 #: FINAL_OUTCOMES plus ``pending``.
 DELIVERY_OUTCOMES: tuple[str, ...] = (*FINAL_OUTCOMES, PENDING)
 
-_STATUS_OUTCOMES: dict[DeliveryStatus, str] = {
+#: The outcome of each final status other than UNDELIVERABLE (whose errorCode names the failure).
+STATUS_OUTCOMES: dict[DeliveryStatus, str] = {
     DeliveryStatus.DELIVERED: DELIVERED,
     DeliveryStatus.EXPIRED: "expired",
     DeliveryStatus.DELETED: "deleted",
@@ -62,7 +64,7 @@ _STATUS_OUTCOMES: dict[DeliveryStatus, str] = {
 }
 
 #: Largest number of mtNums one status request may carry ([decided], SPEC §2).
-MAX_STATUS_BATCH = 1000
+MAX_STATUS_BATCH = limits.STATUS_BATCH_MAX
 #: Default number of mtNums per status request.
 DEFAULT_STATUS_BATCH = 100
 
@@ -87,7 +89,7 @@ def outcome_of(status: int | None, error_code: int | None) -> str:
         if not error_code:
             return DeliveryFailure.UNKNOWN.failure_name
         return failure_name(error_code) or DeliveryFailure.UNKNOWN.failure_name
-    return _STATUS_OUTCOMES[state]
+    return STATUS_OUTCOMES[state]
 
 
 def check_outcomes(names: Iterable[str], what: str, *, allowed: tuple[str, ...] = DELIVERY_OUTCOMES) -> list[str]:

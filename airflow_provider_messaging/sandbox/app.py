@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from starlette.routing import Route
 from pydantic import BaseModel, Field
 
+from airflow_provider_messaging.models import limits
 from airflow_provider_messaging.models.codes import SEND_ERRORS, TEMPLATE_ANSWER_CODES, TEMPLATE_NAME_EXISTS, TEMPLATE_OK
 from airflow_provider_messaging.sandbox.state import (
     FAULT_ENDPOINTS,
@@ -38,7 +39,7 @@ from airflow_provider_messaging.sandbox.validation import (
 #: Scope key under which the outer ASGI wrapper exposes "drop this connection now".
 DROP_KEY = "messaging_sandbox.drop_connection"
 #: Largest batch of mtNums one status request may ask for.
-STATUS_BATCH_MAX = 1000
+STATUS_BATCH_MAX = limits.STATUS_BATCH_MAX
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

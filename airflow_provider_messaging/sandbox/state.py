@@ -30,6 +30,7 @@ from airflow_provider_messaging.models.codes import (
     DeliveryFailure,
     DeliveryStatus,
 )
+from airflow_provider_messaging.models.status import DELIVERY_OUTCOMES, PENDING, STATUS_OUTCOMES
 from airflow_provider_messaging.sandbox.validation import normalize_recipient
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,10 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 DEDUP_MODES = ("on", "off", "reject")
 FAULTS = ("unavailable", "throttled", "platform_error", "drop_after_accept")
 FAULT_ENDPOINTS = ("send", "status")
-#: Outcome names: ``delivered`` (default), the seven failure names, ``expired``, ``rejected``,
-#: and ``pending`` (the message never reaches a final state).
-OUTCOMES: tuple[str, ...] = ("delivered", *FAILURE_NAMES, "expired", "rejected", "pending")
+#: Outcome names: ``delivered`` (default), the seven failure names, ``expired``, ``deleted``,
+#: ``rejected``, and ``pending`` (the message never reaches a final state).
+OUTCOMES: tuple[str, ...] = DELIVERY_OUTCOMES
+_OUTCOME_STATUS = {outcome: status for status, outcome in STATUS_OUTCOMES.items()}
 
 FIRST_MT_NUM = 7390612217
 
@@ -63,20 +65,18 @@ class Outcome:
 
 
 def parse_outcome(name: str) -> Outcome:
-    """Turn an outcome name into its final status; raise ``ValueError`` naming the valid ones."""
-    key = str(name).strip().lower()
-    if key == "delivered":
-        return Outcome(key, DeliveryStatus.DELIVERED, 0)
-    if key == "expired":
-        return Outcome(key, DeliveryStatus.EXPIRED, 0)
-    if key == "rejected":
-        return Outcome(key, DeliveryStatus.REJECTED, 0)
-    if key == "pending":
+    """Turn an outcome name into its final status; raise ``ValueError`` naming the valid ones.
+    The names are the client's (``models.status``), so a scripted outcome is what a DAG branches on."""
+    key = str(name).strip().lower().replace("_", "-")
+    if key == PENDING:
         return Outcome(key, None, 0)
-    if key.replace("_", "-") in FAILURE_NAMES:
+    if key in FAILURE_NAMES:
         failure = DeliveryFailure.from_name(key)
         return Outcome(failure.failure_name, DeliveryStatus.UNDELIVERABLE, int(failure))
-    raise ValueError(f"unknown outcome {name!r}; expected one of: {', '.join(OUTCOMES)}")
+    status = _OUTCOME_STATUS.get(key)
+    if status is None:
+        raise ValueError(f"unknown outcome {name!r}; expected one of: {', '.join(OUTCOMES)}")
+    return Outcome(key, status, 0)
 
 
 class OutcomeRules:
