@@ -23,7 +23,7 @@ PASSWORD = "Sup3r-Secret-pw"
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "airflow_provider_messaging.store", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
 
 
 def with_password(url: str) -> str:
@@ -197,3 +197,11 @@ def test_cli_with_an_airflow_connection(tmp_path, capsys) -> None:
     assert f"message store sqlite:///{db}: schema upgraded from 0 to version 2" in capsys.readouterr().out
     with pytest.raises(Exception, match="missing_store"):  # Airflow's AirflowNotFoundException
         cli_main(["version", "--conn-id", "missing_store"])
+
+
+def test_import_is_light() -> None:
+    """The core imports neither Airflow nor pydantic (the receiver and the triggerer import it cheaply)."""
+    code = ("import sys, airflow_provider_messaging.store; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'airflow', 'pydantic'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

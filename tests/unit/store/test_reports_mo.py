@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -121,17 +122,13 @@ def test_mo_readers_miss_nothing_while_writers_write(store: MessageStore) -> Non
     store.init()
     expected = {f"w{w}-{i}" for w in range(4) for i in range(40)}
     done = threading.Event()
-    seen: list[str] = []
-    errors: list[BaseException] = []
 
     def writer(w: int) -> None:
-        try:
-            for i in range(0, 40, 4):
-                store.record_mo([mo(f"w{w}-{j}") for j in range(i, i + 4)])
-        except BaseException as exc:  # pragma: no cover
-            errors.append(exc)
+        for i in range(0, 40, 4):
+            store.record_mo([mo(f"w{w}-{j}") for j in range(i, i + 4)])
 
-    def reader() -> None:
+    def reader() -> list[str]:
+        seen: list[str] = []
         cursor = 0
         while True:
             finished = done.is_set()
@@ -139,18 +136,15 @@ def test_mo_readers_miss_nothing_while_writers_write(store: MessageStore) -> Non
             seen.extend(m.transaction_id for m in page.messages)
             cursor = page.cursor
             if finished and not page.messages:
-                return
+                return seen
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    read = threading.Thread(target=reader)
-    read.start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    done.set()
-    read.join(timeout=60)
-    assert errors == []
+    with ThreadPoolExecutor(5) as pool:
+        read = pool.submit(reader)
+        writers = [pool.submit(writer, w) for w in range(4)]
+        for w in writers:
+            w.result()  # re-raises a writer's error
+        done.set()
+        seen = read.result(timeout=60)
     assert len(seen) == len(expected) and set(seen) == expected
 
 
