@@ -167,6 +167,10 @@ print("ok")
 def test_concurrent_processes(store: MessageStore, store_url: str) -> None:
     """Three processes write the same ids at once (SQLite: no "database is locked")."""
     store.init()
+    if store.backend == "sqlite":
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, store_url, str(n)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for n in range(3)]
     outs = [p.communicate(timeout=120) for p in procs]

@@ -64,7 +64,7 @@ def test_bad_report_stores_nothing(store: MessageStore, bad: object, message: st
 def test_reports_from_an_event_loop(store: MessageStore) -> None:
     async def main() -> tuple[dict[str, DeliveryRecord], dict[str, DeliveryRecord]]:
         try:
-            assert await store.arecord_reports([report(f"m{i}", 2, id=f"p{i}") for i in range(700)]) == 700
+            assert await store.arecord_reports([report(f"m{i}", 2, id=f"p{i}", hop={"n": i}) for i in range(700)]) == 700
             return (await store.aget_reports([f"m{i}" for i in range(0, 700, 2)]),
                     await store.aget_reports_by_partner_id(["p3", "p699"]))
         finally:
@@ -72,6 +72,7 @@ def test_reports_from_an_event_loop(store: MessageStore) -> None:
 
     by_mt, by_partner = asyncio.run(main())
     assert len(by_mt) == 350 and all(r.status == 2 for r in by_mt.values())
+    assert by_mt["m4"].extra == {"hop": {"n": 4}}
     assert {k: v.mt_num for k, v in by_partner.items()} == {"p3": "m3", "p699": "m699"}
 
 
@@ -151,10 +152,11 @@ def test_mo_readers_miss_nothing_while_writers_write(store: MessageStore) -> Non
 def test_mo_and_cursors_from_an_event_loop(store: MessageStore) -> None:
     async def main() -> None:
         try:
-            assert await store.arecord_mo([mo("t1", "STOP"), mo("t2", "go")]) == 2
+            assert await store.arecord_mo([mo("t1", "STOP", lang="ru"), mo("t2", "go")]) == 2
             assert await store.aget_cursor("mo:stop") is None
             page = await store.amo_after(await store.aget_cursor("mo:stop", 0), text_pattern="stop")
             assert [m.transaction_id for m in page.messages] == ["t1"]
+            assert page.messages[0].extra == {"lang": "ru"}
             await store.aset_cursor("mo:stop", page.cursor)
             assert await store.aget_cursor("mo:stop") == page.cursor
             assert (await store.amo_after(page.cursor)).messages == []
