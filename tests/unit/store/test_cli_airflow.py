@@ -59,7 +59,7 @@ def test_cli_init_and_retention(store_url: str, capsys) -> None:
         assert "postgres:***@" in version
 
 
-def test_cli_errors(capsys) -> None:
+def test_cli_errors(capsys, tmp_path) -> None:
     assert cli_main(["init", "--url", f"mysql://user:{PASSWORD}@host/db"]) == 1
     err = capsys.readouterr().err
     assert "runs on SQLite or PostgreSQL; the URL names 'mysql'" in err and PASSWORD not in err
@@ -71,6 +71,9 @@ def test_cli_errors(capsys) -> None:
     assert usage.value.code == 2
     assert cli_main(["retention", "--older-than", "0", "--url", "sqlite:////tmp/never-created/x.db"]) == 1
     assert "--older-than must be a number of days above 0" in capsys.readouterr().err
+    # retention does not create tables: an empty database is reported, not changed
+    assert cli_main(["retention", "--older-than", "3", "--url", f"sqlite:///{tmp_path / 'empty.db'}"]) == 1
+    assert "is at schema version 0, this provider needs 2: run python -m" in capsys.readouterr().err
 
 
 def test_urls() -> None:
