@@ -18,7 +18,7 @@ uv:
 	  || python3 -m pip install --quiet --user --break-system-packages uv
 
 sync: uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --inexact --quiet
 
 test: sync
 	$(UV) run --frozen --no-sync python -m pytest $(PYTEST_ARGS)
