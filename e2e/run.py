@@ -26,6 +26,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -310,7 +311,7 @@ class Deployment:
         if self.executor == "celery":
             cfg["celery"] = {
                 "broker_url": f"redis://127.0.0.1:{self.ports['redis']}/0",
-                "result_backend": "db+" + meta,
+                "result_backend": "db+" + meta.replace("postgresql://", "postgresql+psycopg2://", 1),
                 "worker_concurrency": "4",
             }
         lines = []
@@ -386,14 +387,15 @@ class Check:
     ok: bool
     detail: str
     note: str = ""
+    logs: list[Path] = field(default_factory=list)   # shown (last lines) when the check fails
 
 
 class Report:
     def __init__(self) -> None:
         self.checks: list[Check] = []
 
-    def check(self, name: str, ok: bool, detail: str = "", note: str = "") -> bool:
-        c = Check(name, bool(ok), detail, note)
+    def check(self, name: str, ok: bool, detail: str = "", note: str = "", logs: list[Path] | None = None) -> bool:
+        c = Check(name, bool(ok), detail, note, list(logs or []))
         self.checks.append(c)
         line = f"{'PASS' if c.ok else 'FAIL'}  {name}"
         if detail:
@@ -617,9 +619,10 @@ def verify(dep: Deployment, report: Report, scs: list[Scenario], kill: dict, cle
                  f"run {sc.state} after the clear; the platform accepted {len(mine)} Viber message(s) for one "
                  f"partner id ({', '.join(f'{i}: {n}x' for i, n in ids.items())}), mtNums "
                  f"{[m['mt_num'] for m in mine]}",
-                 note="known defect (issue 9, defect 1): the send ledger lives in Airflow's task state store, "
-                      "which [state_store] clear_on_success = True empties when the task succeeds; the "
-                      "provider's message store fixes it")
+                 note="known failure until the send ledger moves to the provider's message store: today it is "
+                      "kept in Airflow's task state store, which [state_store] clear_on_success = True empties "
+                      "when the task succeeds, so the cleared task finds no record of its send",
+                 logs=sorted(dep.logs.glob(f"dag_id={sc.dag_id}/run_id={sc.run_id}/task_id=send_viber/attempt=*.log")))
 
     # the triggerer was killed with SIGKILL while a sensor waited in it
     sc = by_key["triggerer-killed"]
@@ -641,7 +644,7 @@ def verify(dep: Deployment, report: Report, scs: list[Scenario], kill: dict, cle
         counts = {}
         for n in (1, 2):
             text = (dep.proclogs / f"celery-worker-{n}.log").read_text(errors="replace")
-            counts[f"worker{n}"] = text.count("execute_workload") // 2 or text.count("received")
+            counts[f"worker{n}"] = len(re.findall(r"Task execute_workload\[[^\]]+\] received", text))
         report.check("celery: both workers ran tasks", all(counts.values()), f"tasks received: {counts}")
 
     # no secret in any file under the logs folder
@@ -662,13 +665,30 @@ def print_failure_context(dep: Deployment, report: Report) -> None:
     for proc in dead:
         print(f"\n--- {proc.name} (pid {proc.pid}) exited with {proc.popen.returncode}; last lines of {proc.logfile}:")
         print(proc.tail())
-    if not dead and report.failed:
+    for check in report.failed:
+        for path in check.logs:
+            print(f"\n--- {check.name}: the provider's lines in {path.relative_to(dep.logs)}:")
+            print(provider_lines(path))
+    if not dead and any(not c.logs for c in report.failed):
         # a failed check without a dead process: the failed tasks' logs say why
         for path in sorted(dep.logs.glob("dag_id=*/run_id=*/task_id=*/attempt=*.log")):
             text = path.read_text(errors="replace")
             if '"level":"error"' in text or "Traceback" in text:
                 print(f"\n--- last lines of {path.relative_to(dep.logs)}:")
                 print("\n".join(text.splitlines()[-15:]))
+
+
+def provider_lines(path: Path, limit: int = 10) -> str:
+    """A task log's lines from the provider (and any warning or error), as ``time level event``."""
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if "airflow_provider_messaging" in str(rec.get("logger", "")) or rec.get("level") in ("warning", "error"):
+            out.append(f"  {rec.get('timestamp', '')[11:19]} {rec.get('level', ''):<7} {str(rec.get('event'))[:300]}")
+    return "\n".join(out[-limit:]) or "  (none)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -709,10 +729,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"e2e: {len(report.checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
     for c in failed_checks:
         print(f"  FAILED {c.name}" + (f" ({c.note.split(':')[0]})" if c.note else ""))
-    if args.keep or failed_checks:
+    if args.keep:
         print(f"work folder kept: {workdir} (process logs in {dep.proclogs}, sandbox log {workdir / 'sandbox.log'})")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
+        if failed_checks:
+            print("(--keep keeps the work folder: Airflow home, every log file, the sandbox's log)")
     return 1 if failed_checks else 0
 
 
