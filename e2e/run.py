@@ -705,21 +705,24 @@ def main(argv: list[str] | None = None) -> int:
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="messaging-e2e-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     log(f"work folder {workdir}; executor {args.executor}")
-    ensure_drivers(args.executor)
-    postgres.ensure_installed()
-    if args.executor == "celery" and not shutil.which("redis-server") and not Path("/usr/bin/redis-server").exists():
-        install_redis()
     dep = Deployment(workdir, args.executor)
     report = Report()
-    error: str | None = None
-    old = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    def on_sigterm(*_: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    old = signal.signal(signal.SIGTERM, on_sigterm)
     try:
+        ensure_drivers(args.executor)
+        postgres.ensure_installed()
+        if args.executor == "celery" and not (shutil.which("redis-server") or Path("/usr/bin/redis-server").exists()):
+            install_redis()
         dep.prepare()
         run_all(dep, report, args.executor)
     except (Exception, KeyboardInterrupt) as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
-        report.check("the deployment ran to the end", False, error)
+        if not isinstance(exc, KeyboardInterrupt):
+            traceback.print_exc()
+        report.check("the deployment ran to the end", False, f"{type(exc).__name__}: {exc}")
     finally:
         if report.failed:
             print_failure_context(dep, report)
