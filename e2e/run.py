@@ -566,7 +566,7 @@ def fired_in_triggerer(dep: Deployment, sc: Scenario) -> list[int]:
         text = path.read_text(errors="replace")
         if "Trigger fired event" in text and "'status': 'success'" in text:
             jobs.append(int(path.name.rsplit(".", 2)[-2]))
-    return jobs
+    return sorted(set(jobs))
 
 
 def verify(dep: Deployment, report: Report, scs: list[Scenario], kill: dict, clear: dict, executor: str) -> None:
