@@ -46,8 +46,10 @@ class MessagingHook(BaseHook):
     ) -> None:
         super().__init__(**kwargs)
         self.messaging_conn_id = messaging_conn_id
-        self.overrides: dict[str, Any] = {"timeout": None if timeout is None else float(timeout),
-                                          "max_retries": None if max_retries is None else int(max_retries)}
+        self.overrides: dict[str, Any] = {
+            "timeout": None if timeout is None else float(timeout),
+            "max_retries": None if max_retries is None else int(max_retries),
+        }
         self.sleep = sleep
         self.client: MessagingClient | None = None
         #: status requests made through this hook's async clients (the sync client counts its own)
@@ -60,8 +62,12 @@ class MessagingHook(BaseHook):
 
         unknown = sorted(set(conn.extra_dejson or {}) - KNOWN_EXTRAS)
         if unknown:  # a typo (e.g. "platform_dedupe") would otherwise be ignored without a word
-            self.log.warning("Connection %r: unknown extra(s) %s ignored; known extras: %s", conn.conn_id,
-                             ", ".join(unknown), ", ".join(sorted(KNOWN_EXTRAS)))
+            self.log.warning(
+                "Connection %r: unknown extra(s) %s ignored; known extras: %s",
+                conn.conn_id,
+                ", ".join(unknown),
+                ", ".join(sorted(KNOWN_EXTRAS)),
+            )
         try:
             return ClientSettings.from_connection(conn).with_overrides(**self.overrides)
         except ValueError as exc:
@@ -156,8 +162,9 @@ class MessagingHook(BaseHook):
         extra_categories: Iterable[str] = (),
     ) -> TemplateResult:
         """Create an operator template: see ``MessagingClient.create_template``."""
-        return self.get_conn().create_template(template, if_exists=if_exists, strict_enums=strict_enums,
-                                               extra_categories=extra_categories)
+        return self.get_conn().create_template(
+            template, if_exists=if_exists, strict_enums=strict_enums, extra_categories=extra_categories
+        )
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials without sending anything (the UI's "Test" button)."""

@@ -11,17 +11,33 @@ from typing import TYPE_CHECKING, Any
 
 #: public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(("FAILURE_NAMES", "SEND_ERRORS", "DeliveryFailure", "DeliveryStatus", "failure_name",
-                     "status_name"), "codes"),
+    **dict.fromkeys(
+        ("FAILURE_NAMES", "SEND_ERRORS", "DeliveryFailure", "DeliveryStatus", "failure_name", "status_name"), "codes"
+    ),
     **dict.fromkeys(("DELIVERY_OUTCOMES", "FINAL_OUTCOMES", "outcome_of"), "outcomes"),
-    **dict.fromkeys(("Channel", "ContentType", "InstantContent", "InstantContentData", "Message", "MessageData",
-                     "ScheduleInfo", "SendRequest", "build_extra_param", "compose_message",
-                     "normalize_dest_addr"), "send"),
+    **dict.fromkeys(
+        (
+            "Channel",
+            "ContentType",
+            "InstantContent",
+            "InstantContentData",
+            "Message",
+            "MessageData",
+            "ScheduleInfo",
+            "SendRequest",
+            "build_extra_param",
+            "compose_message",
+            "normalize_dest_addr",
+        ),
+        "send",
+    ),
     "SendResult": "results",
     "WireModel": "base",
     **dict.fromkeys(("DeliveryReport", "parse_reports"), "status"),
-    **dict.fromkeys(("SmsMatcher", "TemplateChannel", "TemplateRequest", "TemplateResult", "ViberMatcher",
-                     "WhatsAppMatcher"), "templates"),
+    **dict.fromkeys(
+        ("SmsMatcher", "TemplateChannel", "TemplateRequest", "TemplateResult", "ViberMatcher", "WhatsAppMatcher"),
+        "templates",
+    ),
 }
 
 __all__ = [
