@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+from pydantic_core import from_json
+
 from airflow_provider_messaging.client.redact import Scrubber, mask_number
 from airflow_provider_messaging.client.retry import RetryPolicy
 from airflow_provider_messaging.client.settings import ClientSettings
@@ -154,7 +156,7 @@ class ClientCore:
     def json_object(self, answer: Answer) -> dict[str, Any]:
         """A 200 answer's JSON object; anything else is an unexpected answer (not retried)."""
         try:
-            data = json.loads(answer.content) if answer.content else {}
+            data = from_json(answer.content) if answer.content else {}
         except ValueError:
             raise self.refused(answer) from None
         if not isinstance(data, dict):
