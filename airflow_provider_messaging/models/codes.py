@@ -7,6 +7,7 @@ No Airflow imports.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -26,19 +27,39 @@ SEND_ERRORS: dict[int, SendErrorCode] = {
     e.code: e
     for e in (
         SendErrorCode(1, "Service is unavailable", 503, True, "the platform is unavailable; retried with backoff"),
-        SendErrorCode(2, "Invalid IP-address", 403, False,
-                      "this machine's IP address is not on the partner's allow-list: ask the platform to add it"),
-        SendErrorCode(3, "Too many connections", 429, True,
-                      "throttled by the platform; retried after backing off, lower the concurrency of sends"),
+        SendErrorCode(
+            2,
+            "Invalid IP-address",
+            403,
+            False,
+            "this machine's IP address is not on the partner's allow-list: ask the platform to add it",
+        ),
+        SendErrorCode(
+            3,
+            "Too many connections",
+            429,
+            True,
+            "throttled by the platform; retried after backing off, lower the concurrency of sends",
+        ),
         SendErrorCode(4, "Invalid request", 400, False, "the request was refused as invalid: fix the input"),
         SendErrorCode(5, "Invalid login", 401, False, "check the connection's login"),
         SendErrorCode(6, "Invalid password", 401, False, "check the connection's password"),
-        SendErrorCode(7, "serviceNumber is not defined", 400, False,
-                      "set service_number (or the connection extra default_service_number)"),
+        SendErrorCode(
+            7,
+            "serviceNumber is not defined",
+            400,
+            False,
+            "set service_number (or the connection extra default_service_number)",
+        ),
         SendErrorCode(8, "destAddr is not correct", 406, False, "the recipient's number is not valid"),
         SendErrorCode(9, "Message type is not correct", 406, False, "the message type is not valid for this channel"),
-        SendErrorCode(10, "Prohibited sending duplicates", 409, False,
-                      "a message with this id was already accepted; it is not sent again"),
+        SendErrorCode(
+            10,
+            "Prohibited sending duplicates",
+            409,
+            False,
+            "a message with this id was already accepted; it is not sent again",
+        ),
         SendErrorCode(11, "Invalid TTL", 406, False, "the ttl is outside the channel's allowed values"),
         SendErrorCode(100, "100", 500, True, "platform fault; retried with backoff"),
     )
@@ -66,8 +87,13 @@ class DeliveryStatus(enum.IntEnum):
 
 
 _FINAL_STATUSES = frozenset(
-    {DeliveryStatus.DELIVERED, DeliveryStatus.EXPIRED, DeliveryStatus.DELETED,
-     DeliveryStatus.UNDELIVERABLE, DeliveryStatus.REJECTED}
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.DELETED,
+        DeliveryStatus.UNDELIVERABLE,
+        DeliveryStatus.REJECTED,
+    }
 )
 
 
@@ -88,7 +114,7 @@ class DeliveryFailure(enum.IntEnum):
         return self.name.lower().replace("_", "-")
 
     @classmethod
-    def from_name(cls, name: str) -> "DeliveryFailure":
+    def from_name(cls, name: str) -> DeliveryFailure:
         key = name.strip().upper().replace("-", "_")
         try:
             return cls[key]
@@ -121,6 +147,9 @@ def status_name(status: int | None) -> str:
 
 # --- Operator templates (SPEC §4, seed 002) -------------------------------------------------------
 
+#: [doc] a WhatsApp template variable: ``{{1}}``, ``{{2}}``... (filled in at send time)
+WHATSAPP_VARIABLE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
 TEMPLATE_OK = "ok"
 TEMPLATE_CATEGORY_MISSING = "must not be null"
 TEMPLATE_CATEGORY_INVALID = "message-matcher-category-invalid"
@@ -133,8 +162,17 @@ TEMPLATE_ANSWER_CODES: dict[str, tuple[int, str]] = {
     TEMPLATE_OK: (200, "the template was created"),
     TEMPLATE_CATEGORY_MISSING: (400, "the WhatsApp template has no category"),
     TEMPLATE_CATEGORY_INVALID: (400, "the WhatsApp category must be MARKETING, AUTHENTICATION or UTILITY"),
-    TEMPLATE_BAD_REQUEST: (
-        400, "a WhatsApp URL button has a missing or wrong dynamic-link example (urlTextExample)"),
+    TEMPLATE_BAD_REQUEST: (400, "a WhatsApp URL button has a missing or wrong dynamic-link example (urlTextExample)"),
     TEMPLATE_NAME_EXISTS: (409, "a template with this name or content already exists"),
     TEMPLATE_INVALID_LANGUAGE: (400, "the template's language code is not valid"),
 }
+
+#: [decided] what creating a template does when the platform says it exists: raise, or treat it as done
+IF_EXISTS_CHOICES = ("fail", "skip")
+
+
+def check_if_exists(value: str) -> str:
+    """``value`` if it is one of :data:`IF_EXISTS_CHOICES`, else ``ValueError``."""
+    if value not in IF_EXISTS_CHOICES:
+        raise ValueError(f"if_exists must be 'fail' or 'skip', got {value!r}")
+    return value

@@ -23,12 +23,14 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, TypeGuard
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.models import limits
-from airflow_provider_messaging.models.base import InvalidMessageError, WireModel
+from airflow_provider_messaging.models.base import WireModel
+from airflow_provider_messaging.models.codes import WHATSAPP_VARIABLE
 
 
 class TemplateChannel(str, enum.Enum):
@@ -49,13 +51,29 @@ SUPPORTED_TEMPLATE_TYPE = "OPERATOR"
 WHATSAPP_CATEGORIES: tuple[str, ...] = ("MARKETING", "AUTHENTICATION", "UTILITY")
 #: [doc] the twelve Viber categories.
 VIBER_CATEGORIES: tuple[str, ...] = (
-    "ACCOUNT_UPDATE", "PAYMENT_UPDATE", "PERSONAL_FINANCE_UPDATE", "SHIPPING_UPDATE",
-    "RESERVATION_UPDATE", "ISSUE_RESOLUTION", "ISSUE_UPDATE", "APPOINTMENT_UPDATE",
-    "TRANSPORTATION_UPDATE", "TICKET_UPDATE", "ALERT_UPDATE", "AUTO_REPLY",
+    "ACCOUNT_UPDATE",
+    "PAYMENT_UPDATE",
+    "PERSONAL_FINANCE_UPDATE",
+    "SHIPPING_UPDATE",
+    "RESERVATION_UPDATE",
+    "ISSUE_RESOLUTION",
+    "ISSUE_UPDATE",
+    "APPOINTMENT_UPDATE",
+    "TRANSPORTATION_UPDATE",
+    "TICKET_UPDATE",
+    "ALERT_UPDATE",
+    "AUTO_REPLY",
 )
 #: [doc] WhatsApp ``contentType`` values.
 WHATSAPP_CONTENT_TYPES: tuple[str, ...] = (
-    "TEXT", "IMAGE", "BUTTON", "DOCUMENT", "LOCATION", "AUDIO", "VIDEO", "AUTHENTICATION",
+    "TEXT",
+    "IMAGE",
+    "BUTTON",
+    "DOCUMENT",
+    "LOCATION",
+    "AUDIO",
+    "VIDEO",
+    "AUTHENTICATION",
 )
 #: [doc] Viber ``contentType``: TEXT only. [decided] SMS: TEXT only too (the seed lists none).
 VIBER_CONTENT_TYPES: tuple[str, ...] = ("TEXT",)
@@ -75,7 +93,6 @@ _WHATSAPP_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(_[A-Za-z]{2,4})?\Z")
 #: ISO 639-1: two letters (any case: the platform's examples write ``RU``).
 _ISO_639_1 = re.compile(r"^[A-Za-z]{2}\Z")
 #: a WhatsApp variable ``{{n}}``
-WHATSAPP_VARIABLE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 _SMS_PROVIDERS_TEXT = ", ".join(f"{k} {v}" for k, v in SMS_PROVIDERS.items())
 
@@ -94,8 +111,9 @@ def _options(info: ValidationInfo) -> tuple[bool, tuple[str, ...]]:
     return bool(ctx.get("strict_enums", True)), tuple(str(e) for e in extra)
 
 
-def _check_enum(value: Any, allowed: tuple[str, ...], info: ValidationInfo, what: str,
-                *, is_category: bool = False) -> str:
+def _check_enum(
+    value: Any, allowed: tuple[str, ...], info: ValidationInfo, what: str, *, is_category: bool = False
+) -> str:
     """``value`` if listed (or the caller opted out of strict checks), else a ValueError saying how to opt out."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"must be one of {', '.join(allowed)} ({what}), got {value!r}")
@@ -105,13 +123,10 @@ def _check_enum(value: Any, allowed: tuple[str, ...], info: ValidationInfo, what
     opt_out = "pass strict_enums=False"
     if is_category:
         opt_out += f" or extra_categories=({value!r},)"
-    raise ValueError(
-        f"{value!r} is not one of {', '.join(allowed)} ({what}). "
-        f"If the platform accepts it, {opt_out}"
-    )
+    raise ValueError(f"{value!r} is not one of {', '.join(allowed)} ({what}). If the platform accepts it, {opt_out}")
 
 
-def _filled(value: str | None) -> bool:
+def _filled(value: str | None) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -152,8 +167,9 @@ class TemplateHeader(WireModel):
         if self.header_type == "TEXT" and not _filled(self.header_example_text_param):
             problems.append("headerExampleTextParam: required when headerType is TEXT (an example of the header text)")
         if self.header_type in MEDIA_HEADER_TYPES and not _filled(self.header_example_media_url):
-            problems.append(f"headerExampleMediaUrl: required when headerType is {self.header_type} "
-                            "(the URL of an example file)")
+            problems.append(
+                f"headerExampleMediaUrl: required when headerType is {self.header_type} (the URL of an example file)"
+            )
         _raise(problems)
         return self
 
@@ -188,13 +204,17 @@ class TemplateButton(WireModel):
             if not _filled(self.url):
                 problems.append("url: required for a URL button (the address the button opens)")
             if not _filled(self.url_text_example):
-                problems.append("urlTextExample: required for a URL button, an example of the full link "
-                                "(without it the platform answers message-matcher.saving.bad-request)")
-            elif _filled(self.url) and "{{" in self.url:  # type: ignore[operator]
-                fixed = self.url.split("{{", 1)[0]  # type: ignore[union-attr]
-                if not self.url_text_example.startswith(fixed):  # type: ignore[union-attr]
-                    problems.append(f"urlTextExample: the example link must start with the url's fixed part {fixed!r}, "
-                                    f"got {self.url_text_example!r}")
+                problems.append(
+                    "urlTextExample: required for a URL button, an example of the full link "
+                    "(without it the platform answers message-matcher.saving.bad-request)"
+                )
+            elif _filled(self.url) and "{{" in self.url:
+                fixed = self.url.split("{{", 1)[0]
+                if not self.url_text_example.startswith(fixed):
+                    problems.append(
+                        f"urlTextExample: the example link must start with the url's fixed part {fixed!r}, "
+                        f"got {self.url_text_example!r}"
+                    )
         elif self.button_type == "PHONE" and not _filled(self.phone):
             problems.append("phone: required for a PHONE button (the number the button dials)")
         elif self.button_type == "QUICK_REPLY" and not _filled(self.payload):
@@ -226,7 +246,7 @@ class WhatsAppTemplateContent(WireModel):
     variable ``{{n}}`` in ``text``, required when the text has variables."""
 
     header: TemplateHeader | None = None
-    text: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    text: str = Field(default=None, validate_default=True)
     text_example_params: list[str] | None = None
     keyboard: TemplateKeyboard | None = None
     footer: TemplateFooter | None = None
@@ -238,18 +258,24 @@ class WhatsAppTemplateContent(WireModel):
     def _examples(self) -> WhatsAppTemplateContent:
         variables = whatsapp_variables(self.text)
         params = self.text_example_params
-        listed = ", ".join("{{%d}}" % n for n in variables)
+        listed = ", ".join(f"{{{{{n}}}}}" for n in variables)
         problems: list[str] = []
         if variables and params is None:
-            problems.append(f"textExampleParams: required because text has {len(variables)} variable(s) "
-                            f"{listed}: give one example for each")
+            problems.append(
+                f"textExampleParams: required because text has {len(variables)} variable(s) "
+                f"{listed}: give one example for each"
+            )
         elif params is not None and len(params) != len(variables):
             if variables:
-                problems.append(f"textExampleParams: text has {len(variables)} variable(s) {listed}, "
-                                f"so exactly {len(variables)} example(s) are needed, got {len(params)}")
+                problems.append(
+                    f"textExampleParams: text has {len(variables)} variable(s) {listed}, "
+                    f"so exactly {len(variables)} example(s) are needed, got {len(params)}"
+                )
             else:
-                problems.append(f"textExampleParams: text has no variables {{{{n}}}}, so no examples are "
-                                f"expected, got {len(params)}")
+                problems.append(
+                    f"textExampleParams: text has no variables {{{{n}}}}, so no examples are "
+                    f"expected, got {len(params)}"
+                )
         for i, param in enumerate(params or ()):
             if not param.strip():
                 problems.append(f"textExampleParams.{i}: an example must not be empty")
@@ -260,7 +286,7 @@ class WhatsAppTemplateContent(WireModel):
 class ViberTemplateContent(WireModel):
     """``content`` of a Viber template: text, optionally a button (``action`` URL, ``caption`` name)."""
 
-    text: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    text: str = Field(default=None, validate_default=True)
     action: str | None = None
     caption: str | None = None
 
@@ -270,7 +296,7 @@ class ViberTemplateContent(WireModel):
 class SmsTemplateContent(WireModel):
     """``content`` of an SMS template: its text."""
 
-    text: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    text: str = Field(default=None, validate_default=True)
 
     _text = field_validator("text", mode="before")(_text_required)
 
@@ -281,7 +307,7 @@ class _MatcherBase(WireModel):
 
     channel: ClassVar[TemplateChannel]
 
-    name: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    name: str = Field(default=None, validate_default=True)
     type: str = SUPPORTED_TEMPLATE_TYPE
 
     @field_validator("name", mode="before")
@@ -323,10 +349,10 @@ class WhatsAppMatcher(_MatcherBase):
     channel: ClassVar[TemplateChannel] = TemplateChannel.WHATSAPP
 
     channel_type: Literal["WHATSAPP"] = "WHATSAPP"
-    language: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    language: str = Field(default=None, validate_default=True)
     content: WhatsAppTemplateContent
     content_type: str | None = None
-    category: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    category: str = Field(default=None, validate_default=True)
 
     @field_validator("language", mode="before")
     @classmethod
@@ -337,8 +363,10 @@ class WhatsAppMatcher(_MatcherBase):
     @classmethod
     def _category(cls, v: Any, info: ValidationInfo) -> Any:
         if v is None:
-            raise ValueError(f"required, one of {', '.join(WHATSAPP_CATEGORIES)} "
-                             "(without it the platform answers 'must not be null')")
+            raise ValueError(
+                f"required, one of {', '.join(WHATSAPP_CATEGORIES)} "
+                "(without it the platform answers 'must not be null')"
+            )
         return _check_enum(v, WHATSAPP_CATEGORIES, info, "WhatsApp category", is_category=True)
 
     @field_validator("content_type")
@@ -353,10 +381,10 @@ class ViberMatcher(_MatcherBase):
     channel: ClassVar[TemplateChannel] = TemplateChannel.VIBER
 
     channel_type: Literal["VIBER"] = "VIBER"
-    language: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    language: str = Field(default=None, validate_default=True)
     content: ViberTemplateContent
     content_type: str | None = None
-    category: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    category: str = Field(default=None, validate_default=True)
 
     @field_validator("language", mode="before")
     @classmethod
@@ -411,7 +439,7 @@ class SmsMatcher(_MatcherBase):
         return None if v is None else _check_enum(v, SMS_CONTENT_TYPES, info, "SMS content type")
 
 
-MessageMatcher = Annotated[Union[WhatsAppMatcher, ViberMatcher, SmsMatcher], Field(discriminator="channel_type")]
+MessageMatcher = Annotated[WhatsAppMatcher | ViberMatcher | SmsMatcher, Field(discriminator="channel_type")]
 
 _CHANNEL_TAG = re.compile(r"^messageMatcher\.(WHATSAPP|VIBER|SMS)(?=\.|$)")
 
@@ -425,8 +453,9 @@ def _int_ids(v: Any, what: str) -> list[int]:
     out = []
     for i, item in enumerate(v):
         # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and "١٢" (int() reads 12)
-        if isinstance(item, bool) or not ((isinstance(item, int) and item >= 0)
-                                          or (isinstance(item, str) and _ASCII_DIGITS.match(item.strip()))):
+        if isinstance(item, bool) or not (
+            (isinstance(item, int) and item >= 0) or (isinstance(item, str) and _ASCII_DIGITS.match(item.strip()))
+        ):
             raise ValueError(f"item {i} must be a whole number ({what}), got {item!r}")
         out.append(int(item))
     return out
@@ -452,12 +481,16 @@ class TemplateRequest(WireModel):
                 f"subjectIds: required, a {type(data).__name__} alone is not a request: pass "
                 "TemplateRequest(message_matcher=<it>, subject_ids=[...]) (plus sms_provider_ids for SMS)"
             )
-        if isinstance(data, Mapping) and "messageMatcher" not in data and "message_matcher" not in data \
-                and ("name" in data or "channelType" in data):
+        if (
+            isinstance(data, Mapping)
+            and "messageMatcher" not in data
+            and "message_matcher" not in data
+            and ("name" in data or "channelType" in data)
+        ):
             raise ValueError(
                 "messageMatcher: required, the template goes inside "
-                "{\"messageMatcher\": {name, channelType, language, content, category, type}, "
-                "\"subjectIds\": [...]} as in the platform's examples"
+                '{"messageMatcher": {name, channelType, language, content, category, type}, '
+                '"subjectIds": [...]} as in the platform\'s examples'
             )
         if isinstance(data, Mapping) and "subjectIds" not in data and "subject_ids" not in data:
             data = {**data, "subjectIds": None}  # the field's own rule explains what is missing
@@ -469,7 +502,9 @@ class TemplateRequest(WireModel):
         if isinstance(v, _MatcherBase):
             return v
         if not isinstance(v, Mapping):
-            raise ValueError("must be an object with the template's name, channelType, language, content, category and type")
+            raise ValueError(
+                "must be an object with the template's name, channelType, language, content, category and type"
+            )
         channel = v.get("channelType", v.get("channel_type"))
         if isinstance(channel, TemplateChannel):
             channel = channel.value
@@ -502,8 +537,10 @@ class TemplateRequest(WireModel):
     @model_validator(mode="after")
     def _sms_providers(self) -> TemplateRequest:
         if self.channel is TemplateChannel.SMS and self.sms_provider_ids is None:
-            raise ValueError(f"smsProviderIds: required for an SMS template, the SMS operators to register "
-                             f"it with ({_SMS_PROVIDERS_TEXT})")
+            raise ValueError(
+                f"smsProviderIds: required for an SMS template, the SMS operators to register "
+                f"it with ({_SMS_PROVIDERS_TEXT})"
+            )
         if self.channel is not TemplateChannel.SMS and self.sms_provider_ids is not None:
             raise ValueError(f"smsProviderIds: only for SMS templates, not {self.channel.value}")
         return self
@@ -519,7 +556,7 @@ class TemplateRequest(WireModel):
         return self.message_matcher.name
 
     @classmethod
-    def parse(  # type: ignore[override]
+    def parse(
         cls,
         data: Any,
         what: str | None = None,
@@ -559,8 +596,3 @@ class TemplateResult:
     code: str
     created: bool
     answer: dict[str, Any] = field(default_factory=dict)
-
-    def to_xcom(self) -> dict[str, Any]:
-        """``{"name", "channel", "code", "created", "answer"}``: JSON-ready, nothing secret."""
-        return {"name": self.name, "channel": self.channel, "code": self.code,
-                "created": self.created, "answer": self.answer}
