@@ -38,6 +38,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     params={"dest_addr": "79001234567", "text": "Your order #1042 has shipped."},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
     send_viber = SendViberMessageOperator(

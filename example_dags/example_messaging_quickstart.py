@@ -25,6 +25,7 @@ with DAG(
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
     params={"recipient": "+7 (900) 123-45-67", "name": "Anna"},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
     viber = SendViberMessageOperator(

@@ -21,6 +21,7 @@ with DAG(
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
     params={"campaign": "spring_sale", "subject_id": 20526, "sms_subject_id": 2234},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
     whatsapp = CreateTemplateOperator(
