@@ -28,6 +28,7 @@ with DAG(
     doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
+    # [START quickstart]
     viber = SendViberMessageOperator(
         task_id="send_viber",
         dest_addr="{{ params.recipient }}",
@@ -50,6 +51,7 @@ with DAG(
         poke_interval=5,  # seconds between status polls; a real platform: 30 s or more
         timeout=600,
     )
+    # [END quickstart]
 
     @task
     def summary(viber_result: dict, whatsapp_result: dict, statuses: dict) -> list[dict]:

@@ -24,6 +24,7 @@ with DAG(
     doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
+    # [START whatsapp_template]
     whatsapp = CreateTemplateOperator(
         task_id="whatsapp_template",
         if_exists="skip",
@@ -50,6 +51,7 @@ with DAG(
             "subjectIds": ["{{ params.subject_id }}"],
         },
     )
+    # [END whatsapp_template]
     viber = CreateTemplateOperator(
         task_id="viber_template",
         if_exists="skip",

@@ -11,7 +11,8 @@ A snippet is marked in Markdown by a comment on the line just before its fenced 
 and the block must equal, line for line, the region of that file between ``# [START quickstart]``
 and ``# [END quickstart]`` (dedented; marker lines of regions nested inside are left out). The file
 must be one the test suite runs: an example DAG (``tests/integration/test_example_dags.py`` runs
-every one) or a test module (``tests/**/test_*.py``).
+every one), a test module (``tests/**/test_*.py``), or a DAG file in a ``tests/**/dags/`` folder
+whose path a test module names (to load and run it).
 
 Rules checked by :func:`check`:
 
@@ -20,6 +21,8 @@ Rules checked by :func:`check`:
 - in ``bash``/``sh``/``console`` blocks, ``make TARGET`` names a Makefile target and
   ``python -m MODULE`` a module that imports;
 - relative links (``[text](path)``) point at files that exist.
+
+``python -m tests.docs.snippets`` rewrites every marked block from its source (after editing a region).
 """
 
 from __future__ import annotations
@@ -121,12 +124,21 @@ def regions(source: Path) -> dict[str, str]:
 
 
 def run_by_tests(path: Path, root: Path = ROOT) -> bool:
-    """An example DAG (every one is run by ``tests/integration/test_example_dags.py``) or a test module."""
+    """An example DAG (every one is run by ``tests/integration/test_example_dags.py``), a test module,
+    or a DAG file under ``tests/**/dags/`` that a test module names."""
     rel = path.relative_to(root)
     name = rel.name
+    if not name.endswith(".py"):
+        return False
     if rel.parts[0] == "example_dags":
-        return len(rel.parts) == 2 and name.startswith("example_") and name.endswith(".py")
-    return rel.parts[0] == "tests" and name.startswith("test_") and name.endswith(".py")
+        return len(rel.parts) == 2 and name.startswith("example_")
+    if rel.parts[0] != "tests":
+        return False
+    if name.startswith("test_"):
+        return True
+    return rel.parts[-2] == "dags" and any(
+        rel.as_posix() in test.read_text(encoding="utf-8") for test in (root / "tests").rglob("test_*.py")
+    )
 
 
 def make_targets(root: Path = ROOT) -> set[str]:
@@ -196,7 +208,8 @@ def check(docs: list[Path] | None = None, root: Path = ROOT) -> tuple[list[str],
                 continue
             compared += 1
             if block.text.strip("\n") != tagged[tag]:
-                problems.append(f"{where}: block differs from {rel}#{tag}:\n" + _diff(tagged[tag], block.text))
+                problems.append(f"{where}: block differs from {rel}#{tag} (python -m tests.docs.snippets "
+                                "refreshes it):\n" + _diff(tagged[tag], block.text))
     return problems, compared
 
 
@@ -206,3 +219,40 @@ def _diff(expected: str, actual: str) -> str:
     return "\n".join(
         difflib.unified_diff(expected.splitlines(), actual.strip("\n").splitlines(), "source", "doc", lineterm="", n=1)
     )
+
+
+def update(doc: Path, root: Path = ROOT) -> bool:
+    """Rewrite every marked block of ``doc`` with its region's current text; True if it changed."""
+    lines = doc.read_text(encoding="utf-8").splitlines()
+    out: list[str] = []
+    i = 0
+    changed = False
+    while i < len(lines):
+        m = MARKER.match(lines[i])
+        out.append(lines[i])
+        i += 1
+        if not m:
+            continue
+        while i < len(lines) and not lines[i].strip():
+            out.append(lines[i])
+            i += 1
+        f = FENCE.match(lines[i]) if i < len(lines) else None
+        if not f:
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j].strip().startswith(f["fence"]):
+            j += 1
+        text = regions((root / m["path"]).resolve())[m["tag"]]
+        new = [f["indent"] + x if x else x for x in text.splitlines()]
+        changed |= new != lines[i + 1 : j]
+        out += [lines[i], *new, lines[j] if j < len(lines) else f["indent"] + f["fence"]]
+        i = j + 1
+    if changed:
+        doc.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return changed
+
+
+if __name__ == "__main__":  # python -m tests.docs.snippets: refresh every marked block from its source
+    for page in markdown_files():
+        if update(page):
+            print(f"updated {page.relative_to(ROOT)}")

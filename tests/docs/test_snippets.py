@@ -41,6 +41,10 @@ def project(tmp_path: Path) -> Path:
         "    # [END body]\n"
     )
     (tmp_path / "example_dags" / "helper.py").write_text("# [START h]\nz = 3\n# [END h]\n")
+    (tmp_path / "tests" / "dags").mkdir(parents=True)
+    for name in ("used.py", "unused.py"):
+        (tmp_path / "tests" / "dags" / name).write_text("# [START d]\nd = 4\n# [END d]\n")
+    (tmp_path / "tests" / "test_it.py").write_text('DAGS = "tests/dags/used.py"\n')
     (tmp_path / "docs").mkdir()
     return tmp_path
 
@@ -74,10 +78,24 @@ def test_a_python_block_without_a_marker_fails(project):
     ("example_dags/example_a.py#nope", "no region [START nope]"),
     ("example_dags/missing.py#body", "does not exist"),
     ("example_dags/helper.py#h", "not an example DAG or a test module"),
+    ("tests/dags/unused.py#d", "not an example DAG or a test module"),
 ])
 def test_a_marker_must_name_a_region_of_a_file_the_tests_run(project, marker, expected):
     [problem] = run_check(project, f"<!-- snippet: {marker} -->\n```python\nz = 3\n```\n")
     assert expected in problem
+
+
+def test_a_dag_file_a_test_loads_may_be_a_source(project):
+    assert run_check(project, "<!-- snippet: tests/dags/used.py#d -->\n```python\nd = 4\n```\n") == []
+
+
+def test_update_refreshes_marked_blocks(project):
+    doc = project / "docs" / "page.md"
+    doc.write_text("# T\n\n<!-- snippet: example_dags/example_a.py#inner -->\n```python\nold\n```\nafter\n")
+    assert snippets.update(doc, root=project) is True
+    assert doc.read_text() == "# T\n\n<!-- snippet: example_dags/example_a.py#inner -->\n```python\ny = 2\n```\nafter\n"
+    assert snippets.update(doc, root=project) is False
+    assert check([doc], root=project) == ([], 1)
 
 
 def test_a_marker_without_a_block_fails(project):
