@@ -186,7 +186,7 @@ def check(docs: list[Path] | None = None, root: Path = ROOT) -> tuple[list[str],
             where = f"{doc.name}:{block.line}"
             if block.marker is None:
                 if block.lang in PYTHON:
-                    problems.append(f"{where}: python block without a snippet marker (take it from a file the tests run)")
+                    problems.append(f"{where}: python block without a snippet marker (copy a region of a tested file)")
                 elif block.lang in SHELL:
                     problems += check_shell(block, targets)
                 continue

@@ -22,7 +22,7 @@ SEND_URL = "https://api.example.com/send"
 
 
 def raised(call, *args, **kwargs) -> str:
-    with pytest.raises(Exception) as info:  # noqa: PT011  any error: its text is what is compared
+    with pytest.raises(Exception) as info:  # any error: its text is what is compared
         call(*args, **kwargs)
     return str(info.value)
 

@@ -11,7 +11,9 @@ from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
-with DAG("guide_sending", schedule=None, start_date=START, params={"phone": "+7 (900) 123-45-67", "name": "Anna"}) as guide_sending:
+PARAMS = {"phone": "+7 (900) 123-45-67", "name": "Anna"}
+
+with DAG("guide_sending", schedule=None, start_date=START, params=PARAMS) as guide_sending:
     # [START send_operators]
     from airflow_provider_messaging.operators.send import SendViberMessageOperator, SendWhatsAppMessageOperator
 
