@@ -55,6 +55,12 @@ def get_provider_info() -> dict:
         "triggers": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.triggers.delivery"]}
         ],
+        "plugins": [
+            {
+                "name": "messaging_receiver",
+                "plugin-class": "airflow_provider_messaging.receiver.plugin.MessagingReceiverPlugin",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "messaging",
