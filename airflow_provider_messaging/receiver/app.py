@@ -124,7 +124,7 @@ def parse_items(body: bytes, model: Any, what: str, max_items: int) -> list[dict
     from pydantic import ValidationError
 
     try:
-        data = json.loads(body)
+        data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise Refused(400, "body: not UTF-8 text") from None
     except json.JSONDecodeError as exc:

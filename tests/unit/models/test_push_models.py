@@ -13,10 +13,24 @@ def _fields(exc: ValidationError) -> dict[str, str]:
 
 
 def test_report_keeps_extra_fields_and_reads_the_outcome_from_the_code_table():
-    report = PushedReport.model_validate({"mtNum": 7390612217, "id": "order-1", "status": "5", "errorCode": 6,
-                                          "doneDate": "2022-06-22T10:22:45+0300", "channel": "VIBER"})
-    assert report.to_wire() == {"mtNum": "7390612217", "id": "order-1", "status": 5, "errorCode": 6,
-                                "doneDate": "2022-06-22T10:22:45+0300", "channel": "VIBER"}
+    report = PushedReport.model_validate(
+        {
+            "mtNum": 7390612217,
+            "id": "order-1",
+            "status": "5",
+            "errorCode": 6,
+            "doneDate": "2022-06-22T10:22:45+0300",
+            "channel": "VIBER",
+        }
+    )
+    assert report.to_wire() == {
+        "mtNum": "7390612217",
+        "id": "order-1",
+        "status": 5,
+        "errorCode": 6,
+        "doneDate": "2022-06-22T10:22:45+0300",
+        "channel": "VIBER",
+    }
     assert report.outcome == "teleservice-not-provisioned"
     assert report.is_final
 
@@ -50,9 +64,17 @@ def test_unknown_status_and_code_are_kept_as_sent():
 
 
 def test_mo_message_keeps_extra_fields_and_needs_transaction_and_addresses():
-    wire = {"transactionId": "2022062210224500001", "destAddr": "MyShop", "sourceAddr": "79001234567",
-            "type": "Viber", "message": "STOP", "partCount": 1, "receivedDate": "2022-06-22T10:22:45+0300",
-            "mediaURL": "https://example.com/a.jpg", "operator": "X"}
+    wire = {
+        "transactionId": "2022062210224500001",
+        "destAddr": "MyShop",
+        "sourceAddr": "79001234567",
+        "type": "Viber",
+        "message": "STOP",
+        "partCount": 1,
+        "receivedDate": "2022-06-22T10:22:45+0300",
+        "mediaURL": "https://example.com/a.jpg",
+        "operator": "X",
+    }
     assert IncomingMessage.model_validate(wire).to_wire() == wire
     no_text = IncomingMessage.model_validate({"transactionId": 5, "destAddr": "S", "sourceAddr": "7"})
     assert no_text.to_wire() == {"transactionId": "5", "destAddr": "S", "sourceAddr": "7"}

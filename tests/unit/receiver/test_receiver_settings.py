@@ -20,9 +20,16 @@ NEW = "new-token-0123456789abcdef"
 
 
 def test_password_and_extra_tokens_are_all_valid_for_rotation(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_RECEIVER_DEFAULT", json.dumps(
-        {"conn_type": "generic", "password": OLD,
-         "extra": {"tokens": [NEW], "allowed_networks": "127.0.0.0/8, ::1", "max_items": "50"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MESSAGING_RECEIVER_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "generic",
+                "password": OLD,
+                "extra": {"tokens": [NEW], "allowed_networks": "127.0.0.0/8, ::1", "max_items": "50"},
+            }
+        ),
+    )
     settings = ReceiverSettings.from_connection()
     assert settings.tokens == (OLD, NEW)
     assert settings.max_items == 50
