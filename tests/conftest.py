@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# message stores on SQLite and PostgreSQL (the receiver, the incoming-message trigger)
+pytest_plugins = ["tests.helpers.stores"]
+
 ROOT = Path(__file__).resolve().parent.parent
 _HOME = Path(tempfile.mkdtemp(prefix="messaging-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)

@@ -163,7 +163,7 @@ def parse_items(body: bytes, model: Any, what: str, max_items: int) -> list[dict
 
 
 def _default_store() -> ReceiverStore:
-    from airflow_provider_messaging.store import get_store
+    from airflow_provider_messaging.store.airflow import get_store
 
     return get_store()
 

@@ -141,9 +141,11 @@ class MessageReceivedTrigger(BaseEventTrigger):
         if value is None:
             value = await store.aget_cursor(self.cursor_key)
         if value is None:
-            if self.start_at == START_LATEST:
-                return await self._newest_id(store)
-            return 0
+            if self.start_at == START_EARLIEST:
+                return 0
+            newest = await self._newest_id(store)
+            await self._save_cursor(store, newest)  # "latest" is fixed once: a restart starts there
+            return newest
         return int(value)
 
     async def _save_cursor(self, store: Any, cursor: int) -> None:
