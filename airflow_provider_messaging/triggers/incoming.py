@@ -9,8 +9,12 @@ on an asset watched by it runs for new messages::
 
     stop_requests = Asset(
         "messaging_stop_requests",
-        watchers=[AssetWatcher(name="stop_watcher",
-                               trigger=MessageReceivedTrigger(service_number="MyShop", text_pattern=r"^\\s*stop\\s*$"))],
+        watchers=[
+            AssetWatcher(
+                name="stop_watcher",
+                trigger=MessageReceivedTrigger(service_number="MyShop", text_pattern=r"^\\s*stop\\s*$"),
+            )
+        ],
     )
 
     with DAG("opt_out", schedule=[stop_requests]): ...
