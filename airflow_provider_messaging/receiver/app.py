@@ -20,6 +20,8 @@ Every request is checked in this order, and nothing is stored unless all checks 
    index: ``[3].status: Field required``);
 5. the items are stored in one transaction (an array is stored whole or not at all) and committed
    before the answer ``200 {"accepted": n}``. A failing store answers 503 so the platform retries.
+   Requests arriving while a write runs share the next transaction (group commit, see
+   :mod:`~airflow_provider_messaging.receiver.batching`): one commit for many concurrent pushes.
 
 Nothing in an answer or in a log line echoes a token; all state lives in the store, so the app runs
 in any number of api-server or uvicorn workers.
@@ -27,6 +29,7 @@ in any number of api-server or uvicorn workers.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -35,8 +38,8 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
+from airflow_provider_messaging.receiver.batching import GroupCommit
 from airflow_provider_messaging.receiver.settings import (
     DEFAULT_CONN_ID,
     TOKEN_HEADER,
@@ -188,12 +191,21 @@ def create_app(
         from airflow_provider_messaging.receiver.settings import mask_tokens
 
         mask_tokens(settings.tokens)
-    holder: dict[str, ReceiverStore] = {}
+    writers: dict[tuple[Any, str], GroupCommit] = {}
+    resolved: list[ReceiverStore] = [store] if store is not None else []
 
-    def get_store() -> ReceiverStore:
-        if "store" not in holder:
-            holder["store"] = store if store is not None else (store_factory or _default_store)()
-        return holder["store"]
+    def writer(kind: str) -> GroupCommit:
+        """The group-commit writer of ``kind`` for the running event loop (created on first use)."""
+        from airflow_provider_messaging.store.errors import InvalidRecordError
+
+        key = (asyncio.get_running_loop(), kind)
+        if key not in writers:
+            if not resolved:
+                resolved.append((store_factory or _default_store)())
+            target = resolved[0]
+            write = target.record_reports if kind == "reports" else target.record_mo
+            writers[key] = GroupCommit(write, is_refusal=lambda exc: isinstance(exc, InvalidRecordError))
+        return writers[key]
 
     app = FastAPI(title="Messaging receiver", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -226,9 +238,7 @@ def create_app(
             from airflow_provider_messaging.store.errors import InvalidRecordError
 
             try:
-                target = await run_in_threadpool(get_store)
-                record = target.record_reports if kind == "reports" else target.record_mo
-                await run_in_threadpool(record, items)
+                await writer(kind).store(items)
             except InvalidRecordError as exc:  # a rule of the store's columns (e.g. a length)
                 log.warning("Messaging receiver refused a push of %s from %s: 422 %s", kind, client, exc)
                 return Refused(422, f"{exc}; nothing was stored").response()
