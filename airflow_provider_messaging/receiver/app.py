@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_messaging.receiver.batching import GroupCommit
 from airflow_provider_messaging.receiver.settings import (
@@ -215,7 +216,7 @@ def create_app(
         client = request.client.host if request.client else None
         try:
             try:
-                current = source.get()
+                current = source.peek() or await run_in_threadpool(source.get)  # a connection read is I/O
             except Exception as exc:  # noqa: BLE001 (missing connection, bad settings: the platform retries)
                 log.error("Messaging receiver is not configured (connection %r): %s", conn_id, exc)
                 raise Refused(503, "receiver not configured") from None

@@ -173,6 +173,14 @@ class SettingsSource:
     _cached: ReceiverSettings | None = field(default=None, repr=False)
     _stamp: float = field(default=0.0, repr=False)
 
+    def peek(self) -> ReceiverSettings | None:
+        """The settings when no read is due (no I/O), else None: call :meth:`get` (in a thread)."""
+        if self.fixed is not None:
+            return self.fixed
+        if self._cached is not None and time.monotonic() - self._stamp <= self.ttl:
+            return self._cached
+        return None
+
     def get(self) -> ReceiverSettings:
         """The current settings; raises ``ReceiverConfigError`` (or Airflow's not-found error)."""
         if self.fixed is not None:
