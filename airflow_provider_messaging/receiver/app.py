@@ -166,6 +166,20 @@ def parse_items(body: bytes, model: Any, what: str, max_items: int) -> list[dict
     return out
 
 
+def hide_path_token(scope: dict[str, Any], token: str) -> None:
+    """Replace the token segment in the request's ``path`` and ``raw_path`` with ``***``.
+
+    Done once the route matched: the access logs that run after the app (uvicorn's, Airflow's
+    api-server's) read the path from this same scope, so they log ``/messaging/***/reports``.
+    """
+    for key in ("path", "raw_path"):
+        value = scope.get(key)
+        if isinstance(value, str):
+            scope[key] = value.replace(f"/{token}/", "/***/")
+        elif isinstance(value, bytes):
+            scope[key] = value.replace(f"/{token}/".encode(), b"/***/")
+
+
 def _default_store() -> ReceiverStore:
     from airflow_provider_messaging.store.airflow import get_store
 
@@ -214,6 +228,8 @@ def create_app(
         from airflow_provider_messaging.models.push import IncomingMessage, PushedReport
 
         client = request.client.host if request.client else None
+        if path_token is not None:
+            hide_path_token(request.scope, path_token)
         try:
             try:
                 current = source.peek() or await run_in_threadpool(source.get)  # a connection read is I/O
