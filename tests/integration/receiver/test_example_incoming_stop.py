@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +33,13 @@ def test_the_dag_runs_for_an_asset_watched_for_stop_messages(example):
     pattern = re.compile(watcher.trigger.text_pattern, re.IGNORECASE)
     assert all(pattern.search(t) for t in ("STOP", " stop ", "Stop"))
     assert not any(pattern.search(t) for t in ("stop it", "nonstop", "hello"))
+
+
+def test_the_watcher_serialises_with_the_dag(example):
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    text = json.dumps(DagSerialization.to_dict(example.dag))
+    assert '"classpath": "airflow_provider_messaging.triggers.incoming.MessageReceivedTrigger"' in text
 
 
 def test_opt_outs_are_recorded_once_per_number_and_message(example):
