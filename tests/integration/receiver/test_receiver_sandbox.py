@@ -59,7 +59,7 @@ def test_push_retries_deliver_every_report_once_across_a_receiver_restart(pg_sto
     port = free_port()
     settings = ReceiverSettings.build([TOKEN])
     notify_url = f"http://127.0.0.1:{port}/{TOKEN}/reports"
-    count = 200
+    count = 100
     receiver = serve(create_app(settings=settings, store=pg_store), port=port)
     receiver.__enter__()
     mt_nums = asyncio.run(send_many(sandbox, count // 2, notify_url))
