@@ -26,7 +26,7 @@ from airflow_provider_messaging.models.status import DeliveryReport
 
 def _no_bool(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError("expected an integer, got a boolean")  # noqa: TRY004 (pydantic reports ValueError)
+        raise ValueError("expected an integer, got a boolean")
     return value
 
 

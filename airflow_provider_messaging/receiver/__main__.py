@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         ReceiverSettings.from_connection(args.conn_id)
-    except Exception as exc:  # noqa: BLE001 (not found, or a setting breaks a rule: named in the message)
+    except Exception as exc:
         print(f"error: receiver settings from connection {args.conn_id!r}: {exc}", file=sys.stderr)
         return 2
     os.environ["MESSAGING_RECEIVER_CONN_ID"] = args.conn_id  # read by each worker's app_factory

@@ -33,7 +33,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -133,6 +133,7 @@ def parse_items(body: bytes, model: Any, what: str, max_items: int) -> list[dict
         raise Refused(400, "body: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise Refused(400, f"body: malformed JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    items: list[Any]
     if isinstance(data, dict):
         items, prefix = [data], False
     elif isinstance(data, list):
@@ -166,7 +167,7 @@ def parse_items(body: bytes, model: Any, what: str, max_items: int) -> list[dict
     return out
 
 
-def hide_path_token(scope: dict[str, Any], token: str) -> None:
+def hide_path_token(scope: MutableMapping[str, Any], token: str) -> None:
     """Replace the token segment in the request's ``path`` and ``raw_path`` with ``***``.
 
     Done once the route matched: the access logs that run after the app (uvicorn's, Airflow's
@@ -232,8 +233,10 @@ def create_app(
             hide_path_token(request.scope, path_token)
         try:
             try:
-                current = source.peek() or await run_in_threadpool(source.get)  # a connection read is I/O
-            except Exception as exc:  # noqa: BLE001 (missing connection, bad settings: the platform retries)
+                current = source.peek()
+                if current is None:  # a connection read is I/O: in a thread
+                    current = await run_in_threadpool(source.get)
+            except Exception as exc:
                 log.error("Messaging receiver is not configured (connection %r): %s", conn_id, exc)
                 raise Refused(503, "receiver not configured") from None
             if not current.source_allowed(client):

@@ -48,7 +48,8 @@ class GroupCommit:
         await asyncio.shield(future)  # a client that goes away does not cancel the others' write
 
     def _take(self) -> list[tuple[list[dict[str, Any]], asyncio.Future[None]]]:
-        batch, size = [], 0
+        batch: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
+        size = 0
         while self._pending and (not batch or size + len(self._pending[0][0]) <= self._max_items):
             entry = self._pending.pop(0)
             batch.append(entry)
@@ -60,7 +61,7 @@ class GroupCommit:
             batch = self._take()
             try:
                 await run_in_threadpool(self._write, [item for items, _ in batch for item in items])
-            except Exception as exc:  # noqa: BLE001 (handed to the requests that wait for it)
+            except Exception as exc:
                 if len(batch) > 1 and self._is_refusal(exc):
                     await self._one_by_one(batch)
                 else:
@@ -74,7 +75,7 @@ class GroupCommit:
         for items, future in batch:
             try:
                 await run_in_threadpool(self._write, items)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 _settle(future, exc)
             else:
                 _settle(future, None)

@@ -35,4 +35,4 @@ class MessagingReceiverPlugin(AirflowPlugin):
     """Mounts the messaging receiver (delivery reports and MO messages) at ``/messaging``."""
 
     name = "messaging_receiver"
-    fastapi_apps = _LazyApps()  # type: ignore[assignment]
+    fastapi_apps = _LazyApps()

@@ -169,7 +169,7 @@ class DeliveryStatusSensor(BaseSensorOperator):
         if self.source != POLL:
             try:
                 stored = stored_reports(self.store_conn_id, pending)
-            except Exception as exc:  # noqa: BLE001 (the store may be back at the next poke; timeout applies)
+            except Exception as exc:
                 self.log.warning("Reading the message store failed (%s); trying again at the next poke", exc)
                 return PokeReturnValue(is_done=False)
             final.update({n: r for n, r in stored.items() if r.is_final})

@@ -10,10 +10,10 @@ tracked; safe to call any number of times, from several processes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from airflow_provider_messaging.store.core import MessageStore
-from airflow_provider_messaging.store.records import ACCEPTED, IN_FLIGHT, LedgerRecord
+from airflow_provider_messaging.store.records import ACCEPTED, IN_FLIGHT, DeliveryRecord, LedgerRecord
 
 #: ``reason`` written on an id resolved this way.
 RESOLVED_REASON = "accepted: a delivery report echoed this partner id"
@@ -21,7 +21,7 @@ RESOLVED_REASON = "accepted: a delivery report echoed this partner id"
 BATCH = 500
 
 
-def _records(reports: dict, ids: Iterable[str]) -> list[LedgerRecord]:
+def _records(reports: Mapping[str, DeliveryRecord], ids: Iterable[str]) -> list[LedgerRecord]:
     return [LedgerRecord(pid, ACCEPTED, reports[pid].mt_num, reason=RESOLVED_REASON) for pid in ids if pid in reports]
 
 

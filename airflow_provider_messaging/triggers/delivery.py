@@ -126,10 +126,11 @@ class DeliveryStatusTrigger(BaseTrigger):
                     if self.source != POLL:
                         try:
                             reports.update(await astored_reports(self.store_conn_id, pending))
-                        except Exception as exc:  # noqa: BLE001 (the store may be back at the next cycle)
+                        except Exception as exc:
                             last_error = f"reading the message store: {type(exc).__name__}: {exc}"
-                            self.log.warning("Reading the message store failed (%s); again in %.1f s", exc,
-                                             self.poll_interval)
+                            self.log.warning(
+                                "Reading the message store failed (%s); again in %.1f s", exc, self.poll_interval
+                            )
                         pending = [n for n in pending if not (n in reports and reports[n].is_final)]
                     if pending and polls_platform(self.source, self.poll_at, time.time()):
                         if client is None:
@@ -142,8 +143,9 @@ class DeliveryStatusTrigger(BaseTrigger):
                             if not exc.retryable:
                                 raise
                             last_error = str(exc)
-                            self.log.warning("Status poll failed (%s); polling again in %.1f s", exc,
-                                             self.poll_interval)
+                            self.log.warning(
+                                "Status poll failed (%s); polling again in %.1f s", exc, self.poll_interval
+                            )
                         pending = [n for n in pending if not (n in reports and reports[n].is_final)]
                     self.log.info("Delivery status: %d of %d messages final", total - len(pending), total)
                     if not pending:

@@ -85,7 +85,7 @@ class MessageReceivedTrigger(BaseEventTrigger):
         cursor_name: str | None = None,
         batch_size: int = 100,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow: untyped
         if text_pattern is not None:
             try:
                 re.compile(text_pattern)
@@ -195,7 +195,7 @@ class MessageReceivedTrigger(BaseEventTrigger):
                 )
                 for message in page.messages:
                     handed = message.id  # set first: once suspended at the yield, the message is handed over
-                    yield TriggerEvent(message.as_wire())
+                    yield TriggerEvent(message.as_wire())  # type: ignore[no-untyped-call]  # Airflow: untyped
                 moved = page.cursor != cursor
                 cursor = handed = page.cursor  # rows that did not match are passed too
                 now = time.monotonic()
