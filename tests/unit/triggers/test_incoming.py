@@ -130,6 +130,31 @@ def test_cursor_lives_in_the_asset_state_store_when_airflow_gives_one(store_conn
     asyncio.run(scenario())
 
 
+class SharedAssetState(AssetState):
+    """Airflow's accessors when one trigger watches several assets: the single-asset calls refuse."""
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        raise ValueError("Task has 2 concrete inlets and outlets")
+
+    async def aset(self, key: str, value: Any) -> None:
+        raise ValueError("Task has 2 concrete inlets and outlets")
+
+
+def test_a_trigger_shared_by_several_assets_keeps_its_cursor_in_the_store(store_conn):
+    store = store_conn
+    store.record_mo([mo(1)])
+
+    async def scenario() -> None:
+        trigger = MessageReceivedTrigger(poll_interval=0.05)
+        trigger.asset_state_store = SharedAssetState()
+        run = trigger.run()
+        assert [p["transactionId"] for p in await take(run, 1)] == ["tx-1"]
+        await run.aclose()
+        assert await store.aget_cursor(trigger.cursor_key) == store.mo_after(0).cursor
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize(
     ("kwargs", "named"),
     [
