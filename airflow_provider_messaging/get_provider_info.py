@@ -54,6 +54,12 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.triggers.delivery"]}
         ],
+        "plugins": [
+            {
+                "name": "messaging_receiver",
+                "plugin-class": "airflow_provider_messaging.receiver.plugin.MessagingReceiverPlugin",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "messaging",

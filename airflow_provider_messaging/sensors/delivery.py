@@ -25,6 +25,14 @@ from airflow_provider_messaging.models.outcomes import (
     check_batch_size,
     check_outcomes,
 )
+from airflow_provider_messaging.sources import (
+    BOTH,
+    DEFAULT_POLL_AFTER,
+    POLL,
+    check_source,
+    polls_platform,
+    stored_reports,
+)
 from airflow_provider_messaging.triggers.events import EVENT_SUCCESS, EVENT_TIMEOUT
 from airflow_provider_messaging.xcom import outcome_from_xcom, resolve_mt_nums, statuses_to_xcom
 
@@ -48,6 +56,13 @@ class DeliveryStatusSensor(BaseSensorOperator):
     :param batch_size: mtNums per status request (1–1000, default 100).
     :param poke_interval: seconds between polls (also the trigger's interval).
     :param timeout: seconds before the sensor gives up (fails, or skips with ``soft_fail``).
+    :param source: where reports come from: ``"poll"`` (default) asks the platform's status method;
+        ``"receiver"`` reads the message store, where the receiver keeps the reports the platform
+        pushed to ``notifyUrl`` (the platform is never asked; in the triggerer the store is read
+        asynchronously); ``"both"`` reads the store and polls the platform only for the messages still
+        not final ``poll_after`` seconds after the sensor started (a pushed report can be lost).
+    :param poll_after: seconds before ``source="both"`` starts polling (default 300).
+    :param store_conn_id: the message store's connection (default ``messaging_store_default``).
 
     Returns (XCom) ``{<mtNum>: {"status", "status_name", "error_code", "failure", "final",
     "done_date", "outcome", "id"}}`` in the order given; ``outcome`` is what
@@ -65,9 +80,17 @@ class DeliveryStatusSensor(BaseSensorOperator):
         fail_on: Iterable[str] | str = (),
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         batch_size: int = DEFAULT_STATUS_BATCH,
+        source: str = POLL,
+        poll_after: float = DEFAULT_POLL_AFTER,
+        store_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        try:
+            self.source, self.poll_after = check_source(source, poll_after)
+        except ValueError as exc:
+            raise ValueError(f"{self.task_id}: {exc}") from None
+        self.store_conn_id = store_conn_id
         self.mt_nums = mt_nums
         self.messaging_conn_id = messaging_conn_id
         if isinstance(fail_on, str):
@@ -124,20 +147,45 @@ class DeliveryStatusSensor(BaseSensorOperator):
             self.log.warning("Skipping instead of failing (soft_fail): %s", exc)
         return exc
 
+    def _poll_at(self, context: Context) -> float:
+        """When ``source="both"`` starts polling (UNIX time): ``poll_after`` seconds after the sensor's
+        first poke (in reschedule mode, the first reschedule's start)."""
+        stamp: float | None = self.__dict__.get("_started_wall")
+        if stamp is None:
+            first = None
+            if self.reschedule:
+                first = context["ti"].get_first_reschedule_date(context)
+            stamp = first.timestamp() if first is not None else time.time()
+            self.__dict__["_started_wall"] = stamp
+        return stamp + self.poll_after
+
     # --- poke mode -------------------------------------------------------------------------------
     def poke(self, context: Context) -> PokeReturnValue:
-        """One poll: ask for the messages not final yet; done when none is left."""
+        """One check: read the messages not final yet (store and/or platform, see ``source``); done
+        when none is left."""
         mt_nums = self.tracked_mt_nums()
         final: dict[str, DeliveryReport] = self.__dict__.setdefault("_final", {})
         pending = [n for n in mt_nums if n not in final]
-        try:
-            reports = self.hook.get_statuses(pending, self.batch_size)
-        except MessagingApiError as exc:
-            if exc.retryable:
-                self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
+        if self.source != POLL:
+            try:
+                stored = stored_reports(self.store_conn_id, pending)
+            except Exception as exc:
+                self.log.warning("Reading the message store failed (%s); trying again at the next poke", exc)
                 return PokeReturnValue(is_done=False)
-            raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
-        final.update({n: r for n, r in reports.items() if r.is_final})
+            final.update({n: r for n, r in stored.items() if r.is_final})
+            pending = [n for n in pending if n not in final]
+        poll_at = self._poll_at(context) if self.source == BOTH else None
+        if pending and polls_platform(self.source, poll_at, time.time()):
+            if self.source == BOTH:
+                self.log.info("Polling the platform for %d messages without a final pushed report", len(pending))
+            try:
+                reports = self.hook.get_statuses(pending, self.batch_size)
+            except MessagingApiError as exc:
+                if exc.retryable:
+                    self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
+                    return PokeReturnValue(is_done=False)
+                raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
+            final.update({n: r for n, r in reports.items() if r.is_final})
         left = len(mt_nums) - len(final)
         self.log.info("Delivery status: %d of %d messages final", len(final), len(mt_nums))
         if left:
@@ -173,6 +221,9 @@ class DeliveryStatusSensor(BaseSensorOperator):
                 poll_interval=self.poke_interval,
                 end_time=time.time() + remaining,
                 batch_size=self.batch_size,
+                source=self.source,
+                poll_at=self._poll_at(context) if self.source == BOTH else None,
+                store_conn_id=self.store_conn_id,
             ),
             method_name="execute_complete",
             # a backstop only: the trigger yields its own timeout event first
