@@ -1,0 +1,259 @@
+"""The campaign's send loop: rows in, one result per row out, every message sent at most once.
+
+For each chunk of rows: read what the send ledger already knows about their partner ids (one query),
+then release the messages to send in small groups, each group recorded *in flight* in one
+transaction before any of its requests leaves (group commit). ``send_many`` pulls them as its slots
+free up; answers are recorded (accepted with the mtNum, or failed with the code) in batches.
+
+What an earlier run left decides a row (``ResendPolicy``): accepted (or code 10): not sent again; in
+flight without an answer (a crash, a timeout, a dropped connection): resent with the same id and the
+byte-identical body only when the platform's duplicate control is on (``platform_dedup``) or the
+user said ``resend_unconfirmed``, otherwise reported ``unconfirmed``; failed or unknown: sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from airflow_provider_messaging.campaign import results as r
+from airflow_provider_messaging.campaign.keys import CampaignKey, shard_of
+from airflow_provider_messaging.campaign.recipients import InputRow
+from airflow_provider_messaging.campaign.render import MessageTemplate, Rejected
+from airflow_provider_messaging.models.send import SendRequest, normalize_dest_addr
+from airflow_provider_messaging.store.records import ACCEPTED, FAILED, InFlight, LedgerRecord
+
+#: rows read and looked up in the ledger at a time
+CHUNK = 256
+#: the largest group of ids recorded in flight in one transaction (also bounded by the concurrency)
+MAX_GROUP = 32
+#: answers are written to the ledger when this many are waiting, or after FLUSH_SECONDS
+FLUSH_EVERY = 64
+FLUSH_SECONDS = 0.25
+#: platform codes that concern the account, not the message: the campaign stops at the first one
+ACCOUNT_CODES = frozenset({2, 5, 6})
+
+
+
+class CampaignLedger(Protocol):
+    """The send ledger of one campaign (``StoreSendLedger`` of the campaign's scope), in batches:
+    each call one transaction."""
+
+    async def aget_many(self, partner_ids: Sequence[str]) -> Mapping[str, LedgerRecord]: ...
+
+    async def amark_in_flight_many(self, entries: Sequence[InFlight]) -> None: ...
+
+    async def amark_results_many(self, results: Sequence[LedgerRecord]) -> None: ...
+
+
+SendOutcome = Any  # a SendResult, or the error the send ended with
+
+
+class Sender(Protocol):
+    """``AsyncMessagingClient``: sends what it pulls, at most ``concurrency`` at a time."""
+
+    def send_many(self, messages: AsyncIterable[SendRequest], *, concurrency: int,
+                  max_rate: float | None = None) -> AsyncIterator[tuple[SendRequest, SendOutcome]]: ...
+
+
+@dataclass(frozen=True)
+class ResendPolicy:
+    """``platform_dedup``: the connection says the platform drops repeats of an id;
+    ``resend_unconfirmed``: the user accepts the risk of a second message."""
+
+    platform_dedup: bool = False
+    resend_unconfirmed: bool = False
+
+    @property
+    def resend_in_flight(self) -> bool:
+        return self.platform_dedup or self.resend_unconfirmed
+
+
+class CampaignStopped(Exception):
+    """The platform refused the account (codes 2, 5, 6): nothing more is sent."""
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    row: int
+    recipient: str
+    request: SendRequest
+
+
+@dataclass
+class Campaign:
+    """One run of a campaign (or of one shard of it).
+
+    :param rows: the input rows, read lazily.
+    :param template: the compiled message.
+    :param key: the campaign key (partner ids).
+    :param shard: ``(k, n)`` to take only the k-th of n slices of the input.
+    :param log: where progress lines go.
+    """
+
+    rows: Iterable[InputRow]
+    template: MessageTemplate
+    key: CampaignKey
+    ledger: CampaignLedger
+    sender: Sender
+    writer: r.ResultWriter
+    policy: ResendPolicy = field(default_factory=ResendPolicy)
+    concurrency: int = 16
+    max_rate: float | None = None
+    shard: tuple[int, int] | None = None
+    progress: r.Progress | None = None
+
+    def __post_init__(self) -> None:
+        self.summary = self.writer.summary
+        self._seen: set[int] = set()
+        self._in_flight: dict[str, _Outgoing] = {}
+        self._unsent: list[str] = []  # recorded in flight, not yet handed to send_many
+        self._answers: list[LedgerRecord] = []
+        self._flushed_at = time.monotonic()
+        self._stop: str | None = None
+        self.group = max(1, min(self.concurrency, MAX_GROUP))
+
+    # --- rows -> messages -------------------------------------------------------------------------
+    def _prepare(self, row: InputRow) -> r.RowResult | _Outgoing | None:
+        raw = row.dest_addr
+        text = "" if raw is None else str(raw)
+        if row.problem is not None:
+            if self.shard and shard_of(text or str(row.number), self.shard[1]) != self.shard[0]:
+                return None
+            field_name, rule = row.problem
+            return r.RowResult(row.number, text, r.REJECTED, field=field_name, reason=rule)
+        try:
+            dest = normalize_dest_addr(text)
+        except ValueError as exc:
+            if self.shard and shard_of(text, self.shard[1]) != self.shard[0]:
+                return None
+            return r.RowResult(row.number, text, r.REJECTED, field="destAddr", reason=str(exc))
+        if self.shard and shard_of(dest, self.shard[1]) != self.shard[0]:
+            return None
+        partner_id = self.key.partner_id(self.template.channel, dest)
+        seen_key = int(dest) * 16 + len(dest)  # an int is smaller than a str; the length keeps leading zeros
+        if seen_key in self._seen:
+            return r.RowResult(row.number, dest, r.DUPLICATE_ROW, partner_id=partner_id,
+                               reason="the same recipient is on an earlier row")
+        try:
+            request = self.template.render(row.fields, dest, partner_id)
+        except Rejected as exc:
+            return r.RowResult(row.number, dest, r.REJECTED, partner_id=partner_id, field=exc.field, reason=exc.rule)
+        self._seen.add(seen_key)
+        return _Outgoing(row.number, dest, request)
+
+    def _chunks(self) -> Iterator[list[_Outgoing]]:
+        chunk: list[_Outgoing] = []
+        for row in self.rows:
+            item = self._prepare(row)
+            if item is None:
+                continue
+            if isinstance(item, r.RowResult):
+                self.writer.write(item)
+                continue
+            chunk.append(item)
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+            if self._stop:
+                return
+        if chunk:
+            yield chunk
+
+    async def _outgoing(self) -> AsyncIterator[SendRequest]:
+        """What ``send_many`` pulls: each group recorded in flight before its first request leaves."""
+        for chunk in self._chunks():
+            known = await self.ledger.aget_many([o.request.id for o in chunk])  # type: ignore[misc]
+            to_send = [o for o in chunk if self._decide(o, known.get(o.request.id))]  # type: ignore[arg-type]
+            for start in range(0, len(to_send), self.group):
+                if self._stop:
+                    return
+                group = to_send[start:start + self.group]
+                await self.ledger.amark_in_flight_many(
+                    [InFlight(o.request.id, o.row, o.recipient) for o in group])  # type: ignore[arg-type]
+                self._unsent = [o.request.id for o in reversed(group)]  # type: ignore[misc]
+                for item in group:
+                    if self._stop:
+                        return
+                    self._in_flight[item.request.id] = item  # type: ignore[index]
+                    self._unsent.pop()
+                    self.summary.sent += 1
+                    yield item.request
+                    self._tick()
+
+    def _decide(self, item: _Outgoing, entry: LedgerRecord | None) -> bool:
+        """True: send it. Otherwise its result (from an earlier run) is written now."""
+        if entry is None or entry.state == FAILED:
+            return True
+        pid = item.request.id
+        if entry.state == ACCEPTED:
+            outcome = r.DUPLICATE if entry.duplicate else r.ACCEPTED
+            self.writer.write(r.RowResult(item.row, item.recipient, outcome, partner_id=pid, mt_num=entry.mt_num,
+                                          reason="accepted in an earlier run: not sent again"))
+            return False
+        if self.policy.resend_in_flight:
+            return True
+        self.writer.write(r.RowResult(
+            item.row, item.recipient, r.UNCONFIRMED, partner_id=pid,
+            reason="an earlier run sent it and got no answer; not resent without the platform's duplicate control "
+                   "(connection extra platform_dedup) or resend_unconfirmed=True"))
+        return False
+
+    # --- answers ----------------------------------------------------------------------------------
+    def _answer(self, request: SendRequest, outcome: SendOutcome) -> None:
+        item = self._in_flight.pop(request.id, None)  # type: ignore[arg-type]
+        row, recipient = (item.row, item.recipient) if item else (0, request.dest_addr)
+        pid = request.id
+        if isinstance(outcome, BaseException):
+            code = getattr(outcome, "code", None)
+            reason = str(outcome)
+            if getattr(outcome, "ambiguous", False):
+                # it may have been accepted: stays in flight in the ledger
+                self.writer.write(r.RowResult(row, recipient, r.UNCONFIRMED, partner_id=pid, reason=reason))
+                return
+            self.writer.write(r.RowResult(row, recipient, r.FAILED, partner_id=pid, error_code=code, reason=reason))
+            self._answers.append(LedgerRecord(pid, FAILED, error_code=code if isinstance(code, int) else None,  # type: ignore[arg-type]
+                                              reason=reason[:500]))
+            if code in ACCOUNT_CODES and not self._stop:
+                self._stop = reason
+            return
+        duplicate = bool(getattr(outcome, "duplicate", False))
+        mt_num = getattr(outcome, "mt_num", None)
+        self.writer.write(r.RowResult(row, recipient, r.DUPLICATE if duplicate else r.ACCEPTED, partner_id=pid,
+                                      mt_num=mt_num, error_code=10 if duplicate else None,
+                                      reason="the platform had already accepted this id (code 10): not sent again"
+                                      if duplicate else None))
+        self._answers.append(LedgerRecord(pid, ACCEPTED, mt_num=mt_num, duplicate=duplicate))  # type: ignore[arg-type]
+
+    async def _flush(self, force: bool = False) -> None:
+        if self._answers and (force or len(self._answers) >= FLUSH_EVERY
+                              or time.monotonic() - self._flushed_at >= FLUSH_SECONDS):
+            answers, self._answers = self._answers, []
+            await self.ledger.amark_results_many(answers)
+            self._flushed_at = time.monotonic()
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress.maybe_log(self.summary.total, self.summary.sent)
+
+    async def run(self) -> r.Summary:
+        """Send the campaign; returns the summary (the results are in the writer's stream)."""
+        try:
+            async for request, outcome in self.sender.send_many(self._outgoing(), concurrency=self.concurrency,
+                                                                 max_rate=self.max_rate):
+                self._answer(request, outcome)
+                await self._flush()
+                self._tick()
+        finally:
+            # ids recorded in flight that never left are not unanswered sends: record them failed
+            leftover = [LedgerRecord(pid, FAILED, reason="not sent: the campaign stopped") for pid in self._unsent]
+            self._answers.extend(leftover)
+            self._unsent = []
+            await self._flush(force=True)
+            self.summary.finished = time.time()
+        if self._stop:
+            raise CampaignStopped(f"the platform refused the account: {self._stop}; the campaign stopped, "
+                                  f"{self.summary.total:,} rows done")
+        return self.summary
