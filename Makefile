@@ -17,8 +17,10 @@ uv:
 	  || python3 -m pip install --quiet --user uv \
 	  || python3 -m pip install --quiet --user --break-system-packages uv
 
+# --inexact: drivers a user added (e.g. psycopg2-binary, asyncpg) stay installed; --all-extras: the
+# [postgres] extra, which the message store's tests use
 sync: uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --inexact --all-extras --quiet
 
 test: sync
 	$(UV) run --frozen --no-sync python -m pytest $(PYTEST_ARGS)
