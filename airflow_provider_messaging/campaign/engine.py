@@ -13,6 +13,7 @@ user said ``resend_unconfirmed``, otherwise reported ``unconfirmed``; failed or 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +28,8 @@ from airflow_provider_messaging.store.records import ACCEPTED, FAILED, InFlight,
 
 #: rows read and looked up in the ledger at a time
 CHUNK = 256
-#: the largest group of ids recorded in flight in one transaction (also bounded by the concurrency)
-MAX_GROUP = 32
+#: the largest group of ids recorded in flight in one transaction (also at most half the concurrency)
+MAX_GROUP = 16
 #: answers are written to the ledger when this many are waiting, or after FLUSH_SECONDS
 FLUSH_EVERY = 64
 FLUSH_SECONDS = 0.25
@@ -38,14 +39,15 @@ ACCOUNT_CODES = frozenset({2, 5, 6})
 
 
 class CampaignLedger(Protocol):
-    """The send ledger of one campaign (``StoreSendLedger`` of the campaign's scope), in batches:
-    each call one transaction."""
+    """The send ledger of one campaign (``StoreSendLedger`` of the campaign's scope), in batches, each
+    call one transaction. Called from worker threads (pooled connections, the event loop never waits
+    on the database)."""
 
-    async def aget_many(self, partner_ids: Sequence[str]) -> Mapping[str, LedgerRecord]: ...
+    def get_many(self, partner_ids: Sequence[str]) -> Mapping[str, LedgerRecord]: ...
 
-    async def amark_in_flight_many(self, entries: Sequence[InFlight]) -> None: ...
+    def mark_in_flight_many(self, entries: Sequence[InFlight]) -> None: ...
 
-    async def amark_results_many(self, results: Sequence[LedgerRecord]) -> None: ...
+    def mark_results_many(self, results: Sequence[LedgerRecord]) -> None: ...
 
 
 SendOutcome = Any  # a SendResult, or the error the send ended with
@@ -109,11 +111,15 @@ class Campaign:
         self.summary = self.writer.summary
         self._seen: set[int] = set()
         self._in_flight: dict[str, _Outgoing] = {}
-        self._unsent: list[str] = []  # recorded in flight, not yet handed to send_many
+        self._unsent: dict[str, None] = {}  # recorded in flight, not yet handed to send_many
+        self._commit: asyncio.Future[None] | None = None
         self._answers: list[LedgerRecord] = []
+        self._flushing: asyncio.Future[None] | None = None
         self._flushed_at = time.monotonic()
         self._stop: str | None = None
-        self.group = max(1, min(self.concurrency, MAX_GROUP))
+        # two groups at most are recorded in flight ahead of the requests (the one being handed out and
+        # the next one's commit): after a crash, at most that many unsent ids read as unconfirmed
+        self.group = max(1, min(self.concurrency // 2, MAX_GROUP))
 
     # --- rows -> messages -------------------------------------------------------------------------
     def _prepare(self, row: InputRow) -> r.RowResult | _Outgoing | None:
@@ -162,26 +168,43 @@ class Campaign:
         if chunk:
             yield chunk
 
-    async def _outgoing(self) -> AsyncIterator[SendRequest]:
-        """What ``send_many`` pulls: each group recorded in flight before its first request leaves."""
+    async def _groups(self) -> AsyncIterator[list[_Outgoing]]:
+        """Groups of messages to send, after the ledger decided each row (one lookup per chunk)."""
         for chunk in self._chunks():
-            known = await self.ledger.aget_many([o.request.id for o in chunk])  # type: ignore[misc]
+            known = await asyncio.to_thread(self.ledger.get_many, [o.request.id for o in chunk])
             to_send = [o for o in chunk if self._decide(o, known.get(o.request.id))]  # type: ignore[arg-type]
             for start in range(0, len(to_send), self.group):
+                yield to_send[start:start + self.group]
+            if self._stop:
+                return
+
+    def _record_in_flight(self, group: list[_Outgoing]) -> asyncio.Future[None]:
+        """Start recording a group in flight (one transaction, in a worker thread)."""
+        for item in group:
+            self._unsent[item.request.id] = None  # type: ignore[index]
+        entries = [InFlight(o.request.id, o.row, o.recipient) for o in group]  # type: ignore[arg-type]
+        self._commit = asyncio.ensure_future(asyncio.to_thread(self.ledger.mark_in_flight_many, entries))
+        return self._commit
+
+    async def _outgoing(self) -> AsyncIterator[SendRequest]:
+        """What ``send_many`` pulls. A group is handed out only once its in-flight record is committed;
+        the next group's commit runs meanwhile, so the pipeline does not wait on the database."""
+        groups = self._groups()
+        current = await anext(groups, None)
+        commit = self._record_in_flight(current) if current else None
+        while current is not None and not self._stop:
+            await commit  # type: ignore[misc]
+            following = await anext(groups, None)
+            commit = self._record_in_flight(following) if following and not self._stop else None
+            for item in current:
                 if self._stop:
                     return
-                group = to_send[start:start + self.group]
-                await self.ledger.amark_in_flight_many(
-                    [InFlight(o.request.id, o.row, o.recipient) for o in group])  # type: ignore[arg-type]
-                self._unsent = [o.request.id for o in reversed(group)]  # type: ignore[misc]
-                for item in group:
-                    if self._stop:
-                        return
-                    self._in_flight[item.request.id] = item  # type: ignore[index]
-                    self._unsent.pop()
-                    self.summary.sent += 1
-                    yield item.request
-                    self._tick()
+                self._in_flight[item.request.id] = item  # type: ignore[index]
+                del self._unsent[item.request.id]  # type: ignore[arg-type]
+                self.summary.sent += 1
+                yield item.request
+                self._tick()
+            current = following if commit is not None else None
 
     def _decide(self, item: _Outgoing, entry: LedgerRecord | None) -> bool:
         """True: send it. Otherwise its result (from an earlier run) is written now."""
@@ -227,11 +250,15 @@ class Campaign:
                                       if duplicate else None))
         self._answers.append(LedgerRecord(pid, ACCEPTED, mt_num=mt_num, duplicate=duplicate))  # type: ignore[arg-type]
 
-    async def _flush(self, force: bool = False) -> None:
-        if self._answers and (force or len(self._answers) >= FLUSH_EVERY
-                              or time.monotonic() - self._flushed_at >= FLUSH_SECONDS):
+    def _flush(self, force: bool = False) -> None:
+        """Record the answers gathered so far (one transaction, in a worker thread, one at a time)."""
+        if not self._answers or (self._flushing is not None and not self._flushing.done()):
+            return
+        if force or len(self._answers) >= FLUSH_EVERY or time.monotonic() - self._flushed_at >= FLUSH_SECONDS:
+            if self._flushing is not None:
+                self._flushing.result()  # a failed write of the ledger ends the campaign
             answers, self._answers = self._answers, []
-            await self.ledger.amark_results_many(answers)
+            self._flushing = asyncio.ensure_future(asyncio.to_thread(self.ledger.mark_results_many, answers))
             self._flushed_at = time.monotonic()
 
     def _tick(self) -> None:
@@ -240,18 +267,27 @@ class Campaign:
 
     async def run(self) -> r.Summary:
         """Send the campaign; returns the summary (the results are in the writer's stream)."""
+        source = self._outgoing()
         try:
-            async for request, outcome in self.sender.send_many(self._outgoing(), concurrency=self.concurrency,
+            async for request, outcome in self.sender.send_many(source, concurrency=self.concurrency,
                                                                  max_rate=self.max_rate):
                 self._answer(request, outcome)
-                await self._flush()
+                self._flush()
                 self._tick()
         finally:
+            await source.aclose()
+            if self._commit is not None:
+                await asyncio.gather(self._commit, return_exceptions=True)
             # ids recorded in flight that never left are not unanswered sends: record them failed
-            leftover = [LedgerRecord(pid, FAILED, reason="not sent: the campaign stopped") for pid in self._unsent]
-            self._answers.extend(leftover)
-            self._unsent = []
-            await self._flush(force=True)
+            self._answers.extend(LedgerRecord(pid, FAILED, reason="not sent: the campaign stopped")
+                                 for pid in self._unsent)
+            self._unsent.clear()
+            if self._flushing is not None:
+                await self._flushing
+            self._flushing = None
+            self._flush(force=True)
+            if self._flushing is not None:
+                await self._flushing
             self.summary.finished = time.time()
         if self._stop:
             raise CampaignStopped(f"the platform refused the account: {self._stop}; the campaign stopped, "

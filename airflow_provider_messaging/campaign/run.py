@@ -147,14 +147,8 @@ class CampaignRun:
         return path.open("w", encoding="utf-8")  # type: ignore[no-any-return]
 
     async def _run(self, rows: Iterable[InputRow], writer: r.ResultWriter, progress: r.Progress) -> None:
-        store = getattr(self.ledger, "store", None)
-        try:
-            async with await self.client_factory() as client:
-                campaign = Campaign(rows=rows, template=self.template, key=self.key, ledger=self.ledger, sender=client,
-                                    writer=writer, policy=self.policy, concurrency=self.concurrency,
-                                    max_rate=self.max_rate, shard=self.shard, progress=progress)
-                await campaign.run()
-        finally:
-            aclose = getattr(store, "aclose", None)
-            if aclose is not None:
-                await aclose()
+        async with await self.client_factory() as client:
+            campaign = Campaign(rows=rows, template=self.template, key=self.key, ledger=self.ledger, sender=client,
+                                writer=writer, policy=self.policy, concurrency=self.concurrency,
+                                max_rate=self.max_rate, shard=self.shard, progress=progress)
+            await campaign.run()
