@@ -80,6 +80,8 @@ class SendCampaignOperator(BaseOperator):
         use_time_diff, extra_params, registered_delivery, notify_url, cascade: the message, as for
         ``SendViberMessageOperator`` / ``SendWhatsAppMessageOperator``. Every string is a Jinja
         template rendered per recipient, with ``recipient`` (the row's fields) besides the task context.
+    :param store_conn_id: the message store's connection (default ``messaging_store_default``, else a
+        SQLite file under ``$AIRFLOW_HOME``): the campaign's send ledger lives there.
     :param campaign_id: names the campaign (its ledger and its partner ids); default: DAG, task and
         the run's logical date (its run id when it has none).
     :param max_concurrency: requests in flight at most (default 16); throttling lowers it for a while.
@@ -126,6 +128,7 @@ class SendCampaignOperator(BaseOperator):
         notify_url: str | None = None,
         cascade: Mapping[str, Any] | None = None,
         messaging_conn_id: str = MessagingHook.default_conn_name,
+        store_conn_id: str | None = None,
         campaign_id: str | None = None,
         max_concurrency: int = 16,
         max_rate: float | None = None,
@@ -167,6 +170,7 @@ class SendCampaignOperator(BaseOperator):
         self.notify_url = notify_url
         self.cascade = cascade
         self.messaging_conn_id = messaging_conn_id
+        self.store_conn_id = store_conn_id
         self.campaign_id = campaign_id
         self.max_concurrency = max_concurrency
         self.max_rate = max_rate
@@ -241,7 +245,7 @@ class SendCampaignOperator(BaseOperator):
         run = CampaignRun(
             recipients=recipients, recipients_format=self.recipients_format, dest_addr_field=self.dest_addr_field,
             template=template, key=key, shard=shard, results_path=results_path,
-            ledger=get_store().ledger(key.scope), client_factory=self.hook.get_async_conn,
+            ledger=get_store(self.store_conn_id).ledger(key.scope), client_factory=self.hook.get_async_conn,
             platform_dedup=self.hook.settings.platform_dedup, concurrency=self.max_concurrency,
             max_rate=self.max_rate, resend_unconfirmed=self.resend_unconfirmed,
             progress_interval=self.progress_interval, log=self.log, campaign_name=self.campaign_id,
