@@ -30,7 +30,8 @@ from airflow_provider_messaging.store.records import ACCEPTED, FAILED, InFlight,
 CHUNK = 256
 #: the largest group of ids recorded in flight in one transaction (also at most half the concurrency)
 MAX_GROUP = 16
-#: answers are written to the ledger when this many are waiting, or after FLUSH_SECONDS
+#: answers are written to the ledger when this many are waiting, or after FLUSH_SECONDS; a failure
+#: at once (a failed id left "in flight" by a crash would read as unconfirmed instead of being resent)
 FLUSH_EVERY = 64
 FLUSH_SECONDS = 0.25
 #: platform codes that concern the account, not the message: the campaign stops at the first one
@@ -116,6 +117,7 @@ class Campaign:
         self._answers: list[LedgerRecord] = []
         self._flushing: asyncio.Future[None] | None = None
         self._flushed_at = time.monotonic()
+        self._failure_waiting = False
         self._stop: str | None = None
         # two groups at most are recorded in flight ahead of the requests (the one being handed out and
         # the next one's commit): after a crash, at most that many unsent ids read as unconfirmed
@@ -239,6 +241,7 @@ class Campaign:
             self.writer.write(r.RowResult(row, recipient, r.FAILED, partner_id=pid, error_code=code, reason=reason))
             self._answers.append(LedgerRecord(pid, FAILED, error_code=code if isinstance(code, int) else None,  # type: ignore[arg-type]
                                               reason=reason[:500]))
+            self._failure_waiting = True
             if code in ACCOUNT_CODES and not self._stop:
                 self._stop = reason
             return
@@ -254,10 +257,12 @@ class Campaign:
         """Record the answers gathered so far (one transaction, in a worker thread, one at a time)."""
         if not self._answers or (self._flushing is not None and not self._flushing.done()):
             return
-        if force or len(self._answers) >= FLUSH_EVERY or time.monotonic() - self._flushed_at >= FLUSH_SECONDS:
+        if (force or self._failure_waiting or len(self._answers) >= FLUSH_EVERY
+                or time.monotonic() - self._flushed_at >= FLUSH_SECONDS):
             if self._flushing is not None:
                 self._flushing.result()  # a failed write of the ledger ends the campaign
             answers, self._answers = self._answers, []
+            self._failure_waiting = False
             self._flushing = asyncio.ensure_future(asyncio.to_thread(self.ledger.mark_results_many, answers))
             self._flushed_at = time.monotonic()
 

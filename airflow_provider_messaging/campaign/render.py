@@ -77,7 +77,7 @@ class MessageTemplate:
         if unknown:
             raise ValueError(f"unknown message field(s): {', '.join(sorted(unknown))}")
         self.env = env.overlay(undefined=RowUndefined)
-        self.channel = channel
+        self.channel = channel.upper()  # VIBER / WHATSAPP, as on the wire and in partner ids
         self.viber_sessions = viber_sessions
         self._base: ChainMap[str, Any] = ChainMap(dict(context or {}), dict(self.env.globals))
         self.per_recipient: dict[str, Renderer] = {}

@@ -60,7 +60,8 @@ def test_every_row_gets_one_outcome_naming_field_and_rule(load_dag, messaging_sa
     assert "79001110001" not in json.dumps(summary)  # counts only in XCom
     # the platform got Ann and Di once each, and Bo only from the earlier send
     assert sorted(m.dest_addr for m in sandbox.messages) == ["79001110001", "79001110003", "79001110005"]
-    assert [m.body["message"]["data"]["instantContent"]["data"]["text"] for m in sandbox.messages][-1] == "Hi Di"
+    texts = {m.dest_addr: m.body["message"]["data"]["instantContent"]["data"]["text"] for m in sandbox.messages}
+    assert texts["79001110005"] == "Hi Di" and texts["79001110001"] == "Hi Ann"
     report = Path(summary["report_path"].removeprefix("file://"))
     assert report.parent == Path(summary["results_path"].removeprefix("file://")).parent
     assert "<svg" in report.read_text()
