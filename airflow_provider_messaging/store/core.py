@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from airflow_provider_messaging.store import queries
-from airflow_provider_messaging.store.errors import InvalidRecordError
+from airflow_provider_messaging.store.errors import InvalidRecordError, StoreError
 from airflow_provider_messaging.store.records import (
     ACCEPTED,
     FAILED,
@@ -96,6 +96,7 @@ class MessageStore:
     """
 
     def __init__(self, url: str | URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, create: bool = True) -> None:
+        """``create=False``: never create or upgrade tables (a missing or older schema raises StoreError)."""
         self.url = parse_url(url)
         self.backend = self.url.get_backend_name()
         self.busy_timeout = busy_timeout
@@ -213,7 +214,11 @@ class MessageStore:
         if not self.create:
             version = self.schema_version()
             check_version(version)
-            self._schema_ready = version == LATEST_VERSION
+            if version < LATEST_VERSION:
+                raise StoreError(
+                    f"the message store {self.display_url} is at schema version {version}, this provider needs "
+                    f"{LATEST_VERSION}: run python -m airflow_provider_messaging.store init")
+            self._schema_ready = True
             return
         self.init()
 

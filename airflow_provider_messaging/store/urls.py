@@ -17,6 +17,7 @@ A password is never printed: :func:`display_url` renders it as ``***``.
 from __future__ import annotations
 
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from airflow_provider_messaging.store.errors import UnsupportedDatabaseError
 
@@ -35,11 +36,11 @@ def parse_url(url: str | URL) -> URL:
     """A checked :class:`URL`: a SQLite file or a PostgreSQL database, with a driver the store knows."""
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
-    except Exception as exc:  # sqlalchemy.exc.ArgumentError: its text echoes the URL, which may hold a password
+    except (ArgumentError, ValueError):  # their text echoes the URL, which may hold a password
         raise UnsupportedDatabaseError(
             "the message store's URL is not a valid SQLAlchemy URL (expected e.g. sqlite:////path/store.db "
             "or postgresql://user:password@host:5432/dbname)"
-        ) from exc.__cause__
+        ) from None
     backend = BACKEND_ALIASES.get(parsed.get_backend_name(), parsed.get_backend_name())
     driver = parsed.get_driver_name() if "+" in parsed.drivername else ""
     if backend not in KNOWN_DRIVERS:
@@ -97,6 +98,6 @@ def display_url(url: str | URL) -> str:
     if isinstance(url, str):
         try:
             url = make_url(url)
-        except Exception:
+        except (ArgumentError, ValueError):
             return "<unparseable URL>"
     return url.render_as_string(hide_password=True)

@@ -31,13 +31,10 @@ class TestPostgres:
         self.cluster.start()
         return self
 
-    def new_database(self, prefix: str = "store") -> str:
-        """The URL of a new, empty database."""
-        return self.cluster.create_database(f"{prefix}_{next(self._names)}")
-
-    def url(self, database: str, password: str | None = None) -> str:
-        url = self.cluster.url(database)
-        # the cluster trusts loopback: any password is accepted, which lets tests check it is never shown
+    def new_database(self, password: str | None = None) -> str:
+        """The URL of a new, empty database (with ``password`` in it, if given: the cluster trusts
+        loopback and accepts any password, which lets tests check that it is never shown)."""
+        url = self.cluster.create_database(f"store_{next(self._names)}")
         return url.replace("postgres@", f"postgres:{password}@", 1) if password else url
 
     def stop(self) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +16,14 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPostgres]:
-    server = TestPostgres(tmp_path_factory.mktemp("postgres")).start()
+def postgres() -> Iterator[TestPostgres]:
+    # a folder of its own, not under pytest's numbered temp folders, which a concurrent pytest
+    # session may clean up while this cluster still runs
+    folder = Path(tempfile.mkdtemp(prefix="messaging-store-pg-"))
+    server = TestPostgres(folder).start()
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)
