@@ -1,6 +1,7 @@
-"""A campaign: one personalised Viber message to every recipient of a CSV file, each sent once.
+"""A campaign: one personalised Viber message to every recipient of a CSV file, each sent once,
+its delivery tracked, and the DAG branching on the counts.
 
-export_recipients → campaign → branch_on_counts → done | review_failures
+export_recipients → campaign → track_delivery → branch_on_outcomes → report_sent | clean_list | review_undelivered
 
 * ``export_recipients`` stands for your CRM export: it writes a gzip CSV (``dest_addr,first_name,
   order``) to object storage and returns its URI (here a file under ``$AIRFLOW_HOME``; an
@@ -8,7 +9,12 @@ export_recipients → campaign → branch_on_counts → done | review_failures
 * ``campaign`` sends ``Hi {{ recipient.first_name }}, ...`` to each row, 16 at a time, at most 200 per
   second. Its XCom is a summary (counts only); the results (one JSON line per row) and an HTML report
   are written beside each other, and the report is linked from the task ("Campaign report").
-* ``branch_on_counts`` goes to ``review_failures`` when more than 2 % of the rows were not accepted.
+* ``track_delivery`` waits (in the triggerer) until every accepted message is final. It reads the
+  campaign's mtNums from the message store, asks 1,000 per status request, and writes one JSON line
+  per message beside the results; its XCom is the counts by outcome.
+* ``branch_on_outcomes``: ``report_sent`` when more than 90 % were delivered; ``clean_list`` when
+  more than 1 % of the numbers are barred or unrouted; ``review_undelivered`` for any other outcome
+  (expired, ...). Several branches can be followed.
 
 Trigger it with ``{"recipients": 500}`` as the run's conf to change the size. The ``messaging_default``
 connection must point at the platform (or at the sandbox: ``python -m airflow_provider_messaging.sandbox``).
@@ -22,7 +28,9 @@ from typing import Any
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, task
 
+from airflow_provider_messaging.operators.branch import DeliveryBranchOperator
 from airflow_provider_messaging.operators.campaign import SendCampaignOperator
+from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 
 with DAG(
     dag_id="example_messaging_campaign",
@@ -66,19 +74,40 @@ with DAG(
         max_rate=200,
     )
 
-    @task.branch
-    def branch_on_counts(summary: dict[str, Any]) -> str:
-        """More than 2 % of the rows not accepted: someone should look at the report."""
-        outcomes = summary["outcomes"]
-        considered = summary["total"] - outcomes["duplicate_row"]
-        not_accepted = considered - outcomes["accepted"] - outcomes["duplicate"]
-        return "review_failures" if considered and not_accepted / considered > 0.02 else "done"
+    track_delivery = DeliveryStatusSensor(
+        task_id="track_delivery",
+        campaign=campaign.output,
+        deferrable=True,
+        poke_interval=60,
+        timeout=6 * 60 * 60,
+    )
+
+    branch_on_outcomes = DeliveryBranchOperator(
+        task_id="branch_on_outcomes",
+        statuses=track_delivery.output,
+        branches={"delivered": "report_sent", "call-barred": "clean_list", "unrouted": "clean_list"},
+        min_share={"delivered": 0.9, "call-barred": 0.01, "unrouted": 0.01},
+        default_branch="review_undelivered",
+    )
 
     @task
-    def review_failures(summary: dict[str, Any]) -> dict[str, Any]:
-        """Hand the report to a person (here: return where it is and what went wrong)."""
-        return {"report": summary["report_path"], "outcomes": summary["outcomes"],
-                "error_codes": summary["error_codes"]}
+    def report_sent(summary: dict[str, Any], delivery: dict[str, Any]) -> dict[str, Any]:
+        """Tell the marketing team (here: return where the report is and the counts)."""
+        return {"report": summary["report_path"], "sent": summary["outcomes"], "delivery": delivery["outcomes"]}
 
-    done = EmptyOperator(task_id="done")
-    branch_on_counts(campaign.output) >> [done, review_failures(campaign.output)]
+    @task
+    def clean_list(delivery: dict[str, Any]) -> str:
+        """Remove the barred and unrouted numbers from the CRM (their rows are in the statuses file)."""
+        return delivery["statuses_path"]
+
+    @task
+    def review_undelivered(delivery: dict[str, Any]) -> dict[str, int]:
+        """Someone should look at what else happened."""
+        return delivery["outcomes"]
+
+    campaign >> track_delivery >> branch_on_outcomes
+    branch_on_outcomes >> [
+        report_sent(campaign.output, track_delivery.output),
+        clean_list(track_delivery.output),
+        review_undelivered(track_delivery.output),
+    ]

@@ -27,7 +27,9 @@ DEFAULT_MAX_FAILURE_RATIO = 0.05
 RESULTS_FOLDER_ENV = "AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER"
 CHANNELS = ("viber", "whatsapp")
 SUMMARY_KEY = "campaign_summary"
-__all__ = ["CampaignReportLink", "SendCampaignOperator", "campaign_shards", "summarize_campaign"]
+__all__ = [
+    "CampaignReportLink", "SendCampaignOperator", "campaign_shards", "storage_path", "summarize_campaign", "task_folder",
+]
 
 
 def summarize_campaign(summaries: Any, report_path: str | None = None) -> dict[str, Any]:
@@ -43,20 +45,34 @@ def summarize_campaign(summaries: Any, report_path: str | None = None) -> dict[s
 
     merged = merge_summaries(list(summaries))
     if report_path:
-        path = _storage_path(report_path)
+        path = storage_path(report_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render_report(merged, title="Campaign report (all shards)"), encoding="utf-8")
         merged["report_path"] = str(path)
     return merged
 
 
-def _storage_path(value: Any) -> ObjectStoragePath:
+def storage_path(value: Any) -> ObjectStoragePath:
+    """``value`` as an ``ObjectStoragePath``: kept if it is one, a URI as it is, a local path as ``file://``."""
     from airflow.sdk import ObjectStoragePath
 
     if isinstance(value, ObjectStoragePath):
         return value
     text = str(value)
     return ObjectStoragePath(text if "://" in text else "file://" + os.path.abspath(text))
+
+
+def task_folder(context: Context) -> ObjectStoragePath:
+    """A task's own folder for campaign files: ``<folder>/dag_id=../run_id=../task_id=..[/map_index=..]``,
+    ``<folder>`` from ``AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER``, default ``$AIRFLOW_HOME/messaging/campaigns``."""
+    ti = context["ti"]
+    folder = os.environ.get(RESULTS_FOLDER_ENV) or os.path.join(
+        os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow"), "messaging", "campaigns")
+    path = storage_path(folder) / f"dag_id={ti.dag_id}" / f"run_id={context['run_id']}" / f"task_id={ti.task_id}"
+    map_index = getattr(ti, "map_index", -1)
+    if map_index is not None and map_index >= 0:
+        path = path / f"map_index={map_index}"
+    return path
 
 
 class CampaignReportLink(BaseOperatorLink):
@@ -200,15 +216,8 @@ class SendCampaignOperator(BaseOperator):
                               map_index=None if self.shard is not None else map_index)
 
     def default_results_path(self, context: Context) -> ObjectStoragePath:
-        """``<folder>/dag_id=../run_id=../task_id=..[/map_index=..]/results.jsonl``."""
-        ti = context["ti"]
-        folder = os.environ.get(RESULTS_FOLDER_ENV) or os.path.join(
-            os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow"), "messaging", "campaigns")
-        path = _storage_path(folder) / f"dag_id={ti.dag_id}" / f"run_id={context['run_id']}" / f"task_id={ti.task_id}"
-        map_index = getattr(ti, "map_index", -1)
-        if map_index is not None and map_index >= 0:
-            path = path / f"map_index={map_index}"
-        return path / "results.jsonl"
+        """``results.jsonl`` in the task's own folder (see ``task_folder``)."""
+        return task_folder(context) / "results.jsonl"
 
     def message_template(self, context: Context) -> Any:
         """The message compiled once (raises ``InvalidMessageError`` naming the field and rule)."""
@@ -237,8 +246,8 @@ class SendCampaignOperator(BaseOperator):
             key = self.campaign_key(context)
             recipients = self.recipients
             if isinstance(recipients, str) or hasattr(recipients, "open"):
-                recipients = _storage_path(recipients)
-            results_path = (_storage_path(self.results_path) if self.results_path
+                recipients = storage_path(recipients)
+            results_path = (storage_path(self.results_path) if self.results_path
                             else self.default_results_path(context))
         except (InvalidMessageError, ValueError) as exc:
             raise AirflowFailException(f"campaign not started: {exc}") from None

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from tests.conftest import task_states, xcom_values
+from tests.helpers.campaign import read_jsonl, use_fresh_store
 
 from airflow_provider_messaging.campaign.keys import CampaignKey
 
@@ -122,13 +123,17 @@ def test_backfill_and_a_cleared_date_send_nothing_twice(load_dag, messaging_sand
     assert f"{dates[1]:%Y-%m-%d}: your daily digest, Client 7" in texts
 
 
-def test_shards_split_the_work_and_add_up(load_dag, messaging_sandbox_factory, tmp_path):
-    sandbox = messaging_sandbox_factory(dedup="off")
+def test_shards_split_the_work_add_up_and_are_tracked_as_one_campaign(load_dag, messaging_sandbox_factory, tmp_path,
+                                                                      monkeypatch):
+    use_fresh_store(monkeypatch, tmp_path)
+    # reports come after the first poll: the sensor defers and the trigger polls the store's pending ones
+    sandbox = messaging_sandbox_factory(dedup="off", delivery_delay=1.0, outcomes={"79020000007": "call-barred"})
     rows = [{"dest_addr": f"7902{i:07d}", "name": f"S{i}"} for i in range(300)]
     path = write_csv(tmp_path / "shards.csv", rows, ["dest_addr", "name"])
     run = load_dag(DAGS, "campaign_shards").test(run_conf={"recipients": str(path)})
     states = task_states(run)
-    assert states == {"send[0]": "success", "send[1]": "success", "send[2]": "success", "total": "success"}
+    assert states == {"send[0]": "success", "send[1]": "success", "send[2]": "success", "total": "success",
+                      "track": "success", "branch": "success", "all_good": "success", "look_closer": "success"}
     parts = xcom_values(run, "send")
     assert sorted(p["shard"] for p in parts.values()) == [[0, 3], [1, 3], [2, 3]]
     assert all(60 < p["total"] < 140 for p in parts.values())
@@ -137,3 +142,9 @@ def test_shards_split_the_work_and_add_up(load_dag, messaging_sandbox_factory, t
     total = xcom_values(run, "total")[-1]
     assert total["total"] == 300 and total["outcomes"]["accepted"] == 300 and len(total["parts"]) == 3
     assert sorted(m.dest_addr for m in sandbox.messages) == sorted(r["dest_addr"] for r in rows)
+    tracked = xcom_values(run, "track")[-1]
+    assert tracked["total"] == 300 and tracked["outcomes"] == {"delivered": 299, "call-barred": 1}
+    statuses = read_jsonl(tracked["statuses_path"])
+    assert len(statuses) == 300 and {s["mt_num"] for s in statuses} == {m.mt_num for m in sandbox.messages}
+    barred = [s for s in statuses if s["outcome"] == "call-barred"]
+    assert barred[0]["recipient"] == "7902*****07" and barred[0]["error_code"] == 3  # masked

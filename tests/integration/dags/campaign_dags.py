@@ -6,7 +6,9 @@ import datetime
 
 from airflow.sdk import DAG, task
 
+from airflow_provider_messaging.operators.branch import DeliveryBranchOperator
 from airflow_provider_messaging.operators.campaign import SendCampaignOperator, campaign_shards, summarize_campaign
+from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 DAILY_RECIPIENTS = [{"dest_addr": f"+7 900 100-{i // 100:02d}-{i % 100:02d}", "name": f"Client {i}"} for i in range(40)]
@@ -41,6 +43,22 @@ with DAG("campaign_shards", schedule=None, start_date=START, params={"recipients
         return summarize_campaign(summaries)
 
     total(parts.output)
+    # the whole campaign's delivery, tracked from the store (the shards' summaries name its one ledger scope)
+    track = DeliveryStatusSensor(task_id="track", campaign=parts.output, deferrable=True, poke_interval=0.3,
+                                 timeout=60)
+    branch = DeliveryBranchOperator(task_id="branch", statuses=track.output, branches={"delivered": "all_good"},
+                                    min_share={"delivered": 0.99}, default_branch="look_closer")
+    parts >> track >> branch
+
+    @task
+    def all_good():
+        return "ok"
+
+    @task
+    def look_closer():
+        return "look"
+
+    branch >> [all_good(), look_closer()]
 
 with DAG("campaign_rows", schedule=None, start_date=START,
          params={"campaign_id": "rows"}) as campaign_rows:
