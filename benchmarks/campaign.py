@@ -258,8 +258,10 @@ def part_anchor(work: Path) -> None:
             seconds[dag_id] = result["seconds"]
         mapped, campaign = seconds["anchor_mapped"] / 200, seconds["anchor_campaign"] / 200
         print("[3] 200 recipients under dag.test(), same sandbox process")
-        print(f"    mapped SendViberMessageOperator : {seconds['anchor_mapped']:7.2f} s, {mapped * 1000:8.2f} ms/message")
-        print(f"    SendCampaignOperator            : {seconds['anchor_campaign']:7.2f} s, {campaign * 1000:8.2f} ms/message")
+        print(f"    mapped SendViberMessageOperator : {seconds['anchor_mapped']:7.2f} s, "
+              f"{mapped * 1000:8.2f} ms/message")
+        print(f"    SendCampaignOperator            : {seconds['anchor_campaign']:7.2f} s, "
+              f"{campaign * 1000:8.2f} ms/message")
         print(f"    per-message cost ratio mapped / campaign : {mapped / campaign:8.1f}x")
     finally:
         sandbox.stop()

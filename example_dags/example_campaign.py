@@ -25,7 +25,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, task
 
 from airflow_provider_messaging.operators.branch import DeliveryBranchOperator

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -38,7 +38,6 @@ FLUSH_SECONDS = 0.25
 ACCOUNT_CODES = frozenset({2, 5, 6})
 
 
-
 class CampaignLedger(Protocol):
     """The send ledger of one campaign (``StoreSendLedger`` of the campaign's scope), in batches, each
     call one transaction. Called from worker threads (pooled connections, the event loop never waits
@@ -57,8 +56,9 @@ SendOutcome = Any  # a SendResult, or the error the send ended with
 class Sender(Protocol):
     """``AsyncMessagingClient``: sends what it pulls, at most ``concurrency`` at a time."""
 
-    def send_many(self, messages: AsyncIterable[SendRequest], *, concurrency: int,
-                  max_rate: float | None = None) -> AsyncIterator[tuple[SendRequest, SendOutcome]]: ...
+    def send_many(
+        self, messages: AsyncIterable[SendRequest], *, concurrency: int, max_rate: float | None = None
+    ) -> AsyncIterator[tuple[SendRequest, SendOutcome]]: ...
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,13 @@ class Campaign:
         partner_id = self.key.partner_id(self.template.channel, dest)
         seen_key = int(dest) * 16 + len(dest)  # an int is smaller than a str; the length keeps leading zeros
         if seen_key in self._seen:
-            return r.RowResult(row.number, dest, r.DUPLICATE_ROW, partner_id=partner_id,
-                               reason="the same recipient is on an earlier row")
+            return r.RowResult(
+                row.number,
+                dest,
+                r.DUPLICATE_ROW,
+                partner_id=partner_id,
+                reason="the same recipient is on an earlier row",
+            )
         try:
             request = self.template.render(row.fields, dest, partner_id)
         except Rejected as exc:
@@ -176,7 +181,7 @@ class Campaign:
             known = await asyncio.to_thread(self.ledger.get_many, [o.request.id for o in chunk])
             to_send = [o for o in chunk if self._decide(o, known.get(o.request.id))]  # type: ignore[arg-type]
             for start in range(0, len(to_send), self.group):
-                yield to_send[start:start + self.group]
+                yield to_send[start : start + self.group]
             if self._stop:
                 return
 
@@ -215,15 +220,29 @@ class Campaign:
         pid = item.request.id
         if entry.state == ACCEPTED:
             outcome = r.DUPLICATE if entry.duplicate else r.ACCEPTED
-            self.writer.write(r.RowResult(item.row, item.recipient, outcome, partner_id=pid, mt_num=entry.mt_num,
-                                          reason="accepted in an earlier run: not sent again"))
+            self.writer.write(
+                r.RowResult(
+                    item.row,
+                    item.recipient,
+                    outcome,
+                    partner_id=pid,
+                    mt_num=entry.mt_num,
+                    reason="accepted in an earlier run: not sent again",
+                )
+            )
             return False
         if self.policy.resend_in_flight:
             return True
-        self.writer.write(r.RowResult(
-            item.row, item.recipient, r.UNCONFIRMED, partner_id=pid,
-            reason="an earlier run sent it and got no answer; not resent without the platform's duplicate control "
-                   "(connection extra platform_dedup) or resend_unconfirmed=True"))
+        self.writer.write(
+            r.RowResult(
+                item.row,
+                item.recipient,
+                r.UNCONFIRMED,
+                partner_id=pid,
+                reason="an earlier run sent it and got no answer; not resent without the platform's duplicate control "
+                "(connection extra platform_dedup) or resend_unconfirmed=True",
+            )
+        )
         return False
 
     # --- answers ----------------------------------------------------------------------------------
@@ -239,26 +258,43 @@ class Campaign:
                 self.writer.write(r.RowResult(row, recipient, r.UNCONFIRMED, partner_id=pid, reason=reason))
                 return
             self.writer.write(r.RowResult(row, recipient, r.FAILED, partner_id=pid, error_code=code, reason=reason))
-            self._answers.append(LedgerRecord(pid, FAILED, error_code=code if isinstance(code, int) else None,  # type: ignore[arg-type]
-                                              reason=reason[:500]))
+            self._answers.append(
+                LedgerRecord(
+                    pid,
+                    FAILED,
+                    error_code=code if isinstance(code, int) else None,  # type: ignore[arg-type]
+                    reason=reason[:500],
+                )
+            )
             self._failure_waiting = True
             if code in ACCOUNT_CODES and not self._stop:
                 self._stop = reason
             return
         duplicate = bool(getattr(outcome, "duplicate", False))
         mt_num = getattr(outcome, "mt_num", None)
-        self.writer.write(r.RowResult(row, recipient, r.DUPLICATE if duplicate else r.ACCEPTED, partner_id=pid,
-                                      mt_num=mt_num, error_code=10 if duplicate else None,
-                                      reason="the platform had already accepted this id (code 10): not sent again"
-                                      if duplicate else None))
+        self.writer.write(
+            r.RowResult(
+                row,
+                recipient,
+                r.DUPLICATE if duplicate else r.ACCEPTED,
+                partner_id=pid,
+                mt_num=mt_num,
+                error_code=10 if duplicate else None,
+                reason="the platform had already accepted this id (code 10): not sent again" if duplicate else None,
+            )
+        )
         self._answers.append(LedgerRecord(pid, ACCEPTED, mt_num=mt_num, duplicate=duplicate))  # type: ignore[arg-type]
 
     def _flush(self, force: bool = False) -> None:
         """Record the answers gathered so far (one transaction, in a worker thread, one at a time)."""
         if not self._answers or (self._flushing is not None and not self._flushing.done()):
             return
-        if (force or self._failure_waiting or len(self._answers) >= FLUSH_EVERY
-                or time.monotonic() - self._flushed_at >= FLUSH_SECONDS):
+        if (
+            force
+            or self._failure_waiting
+            or len(self._answers) >= FLUSH_EVERY
+            or time.monotonic() - self._flushed_at >= FLUSH_SECONDS
+        ):
             if self._flushing is not None:
                 self._flushing.result()  # a failed write of the ledger ends the campaign
             answers, self._answers = self._answers, []
@@ -274,8 +310,9 @@ class Campaign:
         """Send the campaign; returns the summary (the results are in the writer's stream)."""
         source = self._outgoing()
         try:
-            async for request, outcome in self.sender.send_many(source, concurrency=self.concurrency,
-                                                                 max_rate=self.max_rate):
+            async for request, outcome in self.sender.send_many(
+                source, concurrency=self.concurrency, max_rate=self.max_rate
+            ):
                 self._answer(request, outcome)
                 self._flush()
                 self._tick()
@@ -284,8 +321,9 @@ class Campaign:
             if self._commit is not None:
                 await asyncio.gather(self._commit, return_exceptions=True)
             # ids recorded in flight that never left are not unanswered sends: record them failed
-            self._answers.extend(LedgerRecord(pid, FAILED, reason="not sent: the campaign stopped")
-                                 for pid in self._unsent)
+            self._answers.extend(
+                LedgerRecord(pid, FAILED, reason="not sent: the campaign stopped") for pid in self._unsent
+            )
             self._unsent.clear()
             if self._flushing is not None:
                 await self._flushing
@@ -295,6 +333,8 @@ class Campaign:
                 await self._flushing
             self.summary.finished = time.time()
         if self._stop:
-            raise CampaignStopped(f"the platform refused the account: {self._stop}; the campaign stopped, "
-                                  f"{self.summary.total:,} rows done")
+            raise CampaignStopped(
+                f"the platform refused the account: {self._stop}; the campaign stopped, "
+                f"{self.summary.total:,} rows done"
+            )
         return self.summary

@@ -25,8 +25,15 @@ class CampaignKey:
     scope: str
 
     @classmethod
-    def of(cls, *, campaign_id: str | None = None, dag_id: str = "", task_id: str = "", run_key: str = "",
-           map_index: int | None = None) -> CampaignKey:
+    def of(
+        cls,
+        *,
+        campaign_id: str | None = None,
+        dag_id: str = "",
+        task_id: str = "",
+        run_key: str = "",
+        map_index: int | None = None,
+    ) -> CampaignKey:
         """``campaign_id`` when given; else DAG, task, logical date or run id (and the map index of
         an instance mapped over something else than ``shard``)."""
         if campaign_id:
@@ -52,8 +59,11 @@ def check_shard(shard: object) -> tuple[int, int] | None:
     """``(k, n)`` with ``0 <= k < n``, or None; anything else is refused naming the rule."""
     if shard is None:
         return None
-    if isinstance(shard, (list, tuple)) and len(shard) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in shard):
+    if (
+        isinstance(shard, (list, tuple))
+        and len(shard) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in shard)
+    ):
         k, n = shard
         if n >= 1 and 0 <= k < n:
             return int(k), int(n)

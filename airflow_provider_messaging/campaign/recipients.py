@@ -53,8 +53,10 @@ def detect_format(name: str, fmt: str | None = None) -> str:
         return "csv"
     if lower.endswith(_JSONL_SUFFIXES):
         return "jsonl"
-    raise ValueError(f"recipients file {name!r}: cannot tell the format from its name (.csv, .jsonl, optionally "
-                     ".gz); pass recipients_format='csv' or 'jsonl'")
+    raise ValueError(
+        f"recipients file {name!r}: cannot tell the format from its name (.csv, .jsonl, optionally "
+        ".gz); pass recipients_format='csv' or 'jsonl'"
+    )
 
 
 def _is_gzip(stream: IO[bytes], name: str) -> bool:
@@ -93,8 +95,14 @@ def rows_from_items(items: Iterable[Any], dest_field: str = DEST_ADDR_FIELD) -> 
         elif isinstance(item, (str, int)) and not isinstance(item, bool):
             yield InputRow(number, {DEST_ADDR_FIELD: str(item)})
         else:
-            yield InputRow(number, {}, (DEST_ADDR_FIELD, f"a recipient is a number or a mapping with "
-                                                         f"{dest_field!r}, got {type(item).__name__}"))
+            yield InputRow(
+                number,
+                {},
+                (
+                    DEST_ADDR_FIELD,
+                    f"a recipient is a number or a mapping with {dest_field!r}, got {type(item).__name__}",
+                ),
+            )
 
 
 def rows_from_csv(text: IO[str], dest_field: str = DEST_ADDR_FIELD) -> Iterator[InputRow]:
@@ -112,10 +120,13 @@ def rows_from_csv(text: IO[str], dest_field: str = DEST_ADDR_FIELD) -> Iterator[
         if not cells:
             continue  # a blank line
         if len(cells) > width:
-            yield InputRow(number, dict(zip(header, cells)),
-                           ("row", f"has {len(cells)} cells, the header has {width} columns"))
+            yield InputRow(
+                number,
+                dict(zip(header, cells, strict=False)),
+                ("row", f"has {len(cells)} cells, the header has {width} columns"),
+            )
             continue
-        yield _row(number, dict(zip(header, cells)), dest_field)
+        yield _row(number, dict(zip(header, cells, strict=False)), dest_field)  # a short row lacks fields
 
 
 def rows_from_jsonl(text: IO[str], dest_field: str = DEST_ADDR_FIELD) -> Iterator[InputRow]:
@@ -138,8 +149,9 @@ def rows_from_jsonl(text: IO[str], dest_field: str = DEST_ADDR_FIELD) -> Iterato
             yield InputRow(number, {}, ("row", f"must be a JSON object or a number, got {type(item).__name__}"))
 
 
-def rows_from_stream(stream: IO[bytes], name: str, fmt: str | None = None,
-                     dest_field: str = DEST_ADDR_FIELD) -> Iterator[InputRow]:
+def rows_from_stream(
+    stream: IO[bytes], name: str, fmt: str | None = None, dest_field: str = DEST_ADDR_FIELD
+) -> Iterator[InputRow]:
     """Rows of a binary file stream (CSV or JSON Lines, gzip detected by its magic bytes)."""
     kind = detect_format(name, fmt)
     text = text_lines(stream, name)

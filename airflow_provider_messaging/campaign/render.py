@@ -24,8 +24,19 @@ from airflow_provider_messaging.models.send import SendRequest, compose_message,
 RECIPIENT = "recipient"
 #: ``compose_message`` arguments a campaign takes from the task (besides the recipient and the id)
 MESSAGE_FIELDS = (
-    "service_number", "text", "image_url", "button_caption", "button_url", "ttl", "ttl_unit", "schedule",
-    "use_time_diff", "extra_params", "registered_delivery", "notify_url", "cascade",
+    "service_number",
+    "text",
+    "image_url",
+    "button_caption",
+    "button_url",
+    "ttl",
+    "ttl_unit",
+    "schedule",
+    "use_time_diff",
+    "extra_params",
+    "registered_delivery",
+    "notify_url",
+    "cascade",
 )
 _JINJA_MARKS = ("{{", "{%", "{#")
 
@@ -71,8 +82,15 @@ class MessageTemplate:
         ``schedule`` / ``extra_params`` / ``cascade``, are templates).
     """
 
-    def __init__(self, env: jinja2.Environment, *, channel: str, fields: Mapping[str, Any],
-                 context: Mapping[str, Any] | None = None, viber_sessions: bool = False) -> None:
+    def __init__(
+        self,
+        env: jinja2.Environment,
+        *,
+        channel: str,
+        fields: Mapping[str, Any],
+        context: Mapping[str, Any] | None = None,
+        viber_sessions: bool = False,
+    ) -> None:
         unknown = set(fields) - set(MESSAGE_FIELDS)
         if unknown:
             raise ValueError(f"unknown message field(s): {', '.join(sorted(unknown))}")
@@ -95,8 +113,9 @@ class MessageTemplate:
         if not self.per_recipient:
             # nothing depends on the recipient: validate the message once (with a placeholder
             # recipient and id); per row only the number is checked
-            self._prototype = compose_message(channel=channel, dest_addr="0000000000", message_id="-",
-                                              viber_sessions=viber_sessions, **self.fixed)
+            self._prototype = compose_message(
+                channel=channel, dest_addr="0000000000", message_id="-", viber_sessions=viber_sessions, **self.fixed
+            )
 
     # --- compiling --------------------------------------------------------------------------------
     def _compile(self, value: Any, where: str) -> tuple[Renderer, bool]:
@@ -142,7 +161,12 @@ class MessageTemplate:
             except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
                 raise Rejected(name, f"template failed: {type(exc).__name__}: {exc}") from None
         try:
-            return compose_message(channel=self.channel, dest_addr=dest_addr, message_id=message_id,
-                                   viber_sessions=self.viber_sessions, **values)
+            return compose_message(
+                channel=self.channel,
+                dest_addr=dest_addr,
+                message_id=message_id,
+                viber_sessions=self.viber_sessions,
+                **values,
+            )
         except InvalidMessageError as exc:
             raise Rejected.from_invalid(exc) from None

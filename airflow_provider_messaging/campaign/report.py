@@ -10,8 +10,12 @@ from typing import Any
 from airflow_provider_messaging.models.codes import SEND_ERRORS
 
 _COLOURS = {
-    "accepted": "#2e7d32", "duplicate": "#66bb6a", "duplicate_row": "#9e9e9e", "rejected": "#ef6c00",
-    "failed": "#c62828", "unconfirmed": "#6a1b9a",
+    "accepted": "#2e7d32",
+    "duplicate": "#66bb6a",
+    "duplicate_row": "#9e9e9e",
+    "rejected": "#ef6c00",
+    "failed": "#c62828",
+    "unconfirmed": "#6a1b9a",
 }
 _BAR_WIDTH = 420
 _ROW_HEIGHT = 26
@@ -23,8 +27,9 @@ def _bars(rows: list[tuple[str, int, str]], total: int) -> str:
     top = max(n for _, n, _ in rows) or 1
     label_w = 170
     height = _ROW_HEIGHT * len(rows) + 4
-    parts = [f'<svg role="img" width="{label_w + _BAR_WIDTH + 140}" height="{height}" '
-             f'xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg role="img" width="{label_w + _BAR_WIDTH + 140}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for i, (label, n, colour) in enumerate(rows):
         y = i * _ROW_HEIGHT + 2
         w = max(1, round(_BAR_WIDTH * n / top)) if n else 0
@@ -33,7 +38,8 @@ def _bars(rows: list[tuple[str, int, str]], total: int) -> str:
             f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{_ROW_HEIGHT - 8}" fill="{colour}">'
             f"<title>{escape(label)}: {n:,}</title></rect>"
-            f'<text x="{label_w + w + 6}" y="{y + 17}">{n:,} {share}</text>')
+            f'<text x="{label_w + w + 6}" y="{y + 17}">{n:,} {share}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -50,10 +56,14 @@ def render_report(summary: Mapping[str, Any], title: str = "Campaign report") ->
         code_rows.append((label[:28], int(n), "#c62828"))
     field_rows = [(f[:28], int(n), "#ef6c00") for f, n in (summary.get("rejected_fields") or {}).items()]
     facts = [
-        ("campaign", summary.get("campaign")), ("shard", summary.get("shard")), ("rows", f"{total:,}"),
+        ("campaign", summary.get("campaign")),
+        ("shard", summary.get("shard")),
+        ("rows", f"{total:,}"),
         ("sent in this run", f"{int(summary.get('sent', 0) or 0):,}"),
-        ("duration", f"{summary.get('duration_s', 0)} s"), ("rate", f"{summary.get('rate_per_s', 0)} messages/s"),
-        ("failure ratio", summary.get("failure_ratio")), ("results", summary.get("results_path")),
+        ("duration", f"{summary.get('duration_s', 0)} s"),
+        ("rate", f"{summary.get('rate_per_s', 0)} messages/s"),
+        ("failure ratio", summary.get("failure_ratio")),
+        ("results", summary.get("results_path")),
     ]
     facts_html = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in facts if v is not None)
     return f"""<!doctype html>

@@ -41,8 +41,14 @@ class RowResult:
     reason: str | None = None
 
     def to_json(self) -> str:
-        data = {"row": self.row, "recipient": self.recipient, "partner_id": self.partner_id,
-                "outcome": self.outcome, "mt_num": self.mt_num, "error_code": self.error_code}
+        data = {
+            "row": self.row,
+            "recipient": self.recipient,
+            "partner_id": self.partner_id,
+            "outcome": self.outcome,
+            "mt_num": self.mt_num,
+            "error_code": self.error_code,
+        }
         if self.field is not None:
             data["field"] = self.field
         if self.reason is not None:
@@ -147,8 +153,9 @@ class Progress:
     so far scaled by the share of bytes read), or None when unknown.
     """
 
-    def __init__(self, log: Callable[[str], None], estimate_total: Callable[[], int | None],
-                 interval: float = 5.0) -> None:
+    def __init__(
+        self, log: Callable[[str], None], estimate_total: Callable[[], int | None], interval: float = 5.0
+    ) -> None:
         self.log = log
         self.estimate_total = estimate_total
         self.interval = interval
@@ -169,15 +176,17 @@ class Progress:
         if total:
             total = max(total, done)
             eta = (total - done) / rate if rate > 0 else float("inf")
-            return (f"campaign progress: {done:,} / {total:,} rows ({done / total:.0%}), {sent:,} sent, "
-                    f"{rate:,.1f} rows/s, ETA {format_seconds(eta)}")
+            return (
+                f"campaign progress: {done:,} / {total:,} rows ({done / total:.0%}), {sent:,} sent, "
+                f"{rate:,.1f} rows/s, ETA {format_seconds(eta)}"
+            )
         return f"campaign progress: {done:,} rows, {sent:,} sent, {rate:,.1f} rows/s"
 
 
 def format_seconds(seconds: float) -> str:
     if seconds == float("inf"):
         return "unknown"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     minutes, s = divmod(seconds, 60)
     hours, m = divmod(minutes, 60)
     return f"{hours}h{m:02d}m{s:02d}s" if hours else f"{m}m{s:02d}s" if m else f"{s}s"

@@ -49,10 +49,13 @@ class _Source:
             self.stream = stack.enter_context(recipients.open("rb"))
             rows = rows_from_stream(self.stream, str(recipients.name), fmt, dest_field)  # type: ignore[arg-type]
             self.description = f"file {recipients}"
-        elif isinstance(recipients, (str, bytes)) or not isinstance(recipients, Iterable) or isinstance(
-                recipients, dict):
-            raise ValueError("recipients must be a list (of numbers, or of mappings with dest_addr), an XCom value "
-                             f"of one, or a file (path or URI); got {type(recipients).__name__}")
+        elif (
+            isinstance(recipients, (str, bytes)) or not isinstance(recipients, Iterable) or isinstance(recipients, dict)
+        ):
+            raise ValueError(
+                "recipients must be a list (of numbers, or of mappings with dest_addr), an XCom value "
+                f"of one, or a file (path or URI); got {type(recipients).__name__}"
+            )
         else:
             self.count = len(recipients) if isinstance(recipients, Sized) else None
             rows = rows_from_items(recipients, dest_field)
@@ -86,12 +89,26 @@ class CampaignRun:
     :param results_path: where the results go (a path object: ``ObjectStoragePath`` or alike).
     """
 
-    def __init__(self, *, recipients: Any, template: MessageTemplate, key: CampaignKey, ledger: CampaignLedger,
-                 client_factory: Callable[[], Awaitable[Any]], results_path: Any, platform_dedup: bool,
-                 recipients_format: str | None = None, dest_addr_field: str = "dest_addr",
-                 shard: tuple[int, int] | None = None, concurrency: int = 16, max_rate: float | None = None,
-                 resend_unconfirmed: bool = False, progress_interval: float = 5.0,
-                 log: logging.Logger | Any = None, campaign_name: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        recipients: Any,
+        template: MessageTemplate,
+        key: CampaignKey,
+        ledger: CampaignLedger,
+        client_factory: Callable[[], Awaitable[Any]],
+        results_path: Any,
+        platform_dedup: bool,
+        recipients_format: str | None = None,
+        dest_addr_field: str = "dest_addr",
+        shard: tuple[int, int] | None = None,
+        concurrency: int = 16,
+        max_rate: float | None = None,
+        resend_unconfirmed: bool = False,
+        progress_interval: float = 5.0,
+        log: logging.Logger | Any = None,
+        campaign_name: str | None = None,
+    ) -> None:
         self.recipients = recipients
         self.template = template
         self.key = key
@@ -121,25 +138,43 @@ class CampaignRun:
             writer = r.ResultWriter(out, summary)
             progress = r.Progress(self.log.info, source.estimate, interval=self.progress_interval)
             shard = f", shard {self.shard[0]} of {self.shard[1]}" if self.shard else ""
-            self.log.info("Campaign %s%s: %s, %s, at most %d in flight%s; results: %s", self.campaign_name, shard,
-                          source.description, self.template.channel, self.concurrency,
-                          f", at most {self.max_rate:g}/s" if self.max_rate else "", self.results_path)
+            self.log.info(
+                "Campaign %s%s: %s, %s, at most %d in flight%s; results: %s",
+                self.campaign_name,
+                shard,
+                source.description,
+                self.template.channel,
+                self.concurrency,
+                f", at most {self.max_rate:g}/s" if self.max_rate else "",
+                self.results_path,
+            )
             try:
                 asyncio.run(self._run(source.rows, writer, progress))
             except CampaignStopped as exc:
                 self.stopped = str(exc)
         summary.finished = summary.finished or summary.started + summary.duration
         data = summary.as_dict(
-            campaign=self.campaign_name, scope=self.key.scope,
-            shard=list(self.shard) if self.shard else None, results_path=str(self.results_path),
-            report_path=str(self.report_path), channel=self.template.channel.upper())
+            campaign=self.campaign_name,
+            scope=self.key.scope,
+            shard=list(self.shard) if self.shard else None,
+            results_path=str(self.results_path),
+            report_path=str(self.report_path),
+            channel=self.template.channel.upper(),
+        )
         if self.stopped:
             data["stopped"] = self.stopped
         self.report_path.write_text(render_report(data, title=f"Campaign {self.campaign_name}"), encoding="utf-8")
-        self.log.info("Campaign %s%s done in %.1f s (%s sent, %.1f/s):\n%s\nresults: %s\nreport: %s",
-                      self.campaign_name, f" (shard {self.shard[0]} of {self.shard[1]})" if self.shard else "",
-                      data["duration_s"], f"{data['sent']:,}", data["rate_per_s"], r.counts_table(data),
-                      data["results_path"], data["report_path"])
+        self.log.info(
+            "Campaign %s%s done in %.1f s (%s sent, %.1f/s):\n%s\nresults: %s\nreport: %s",
+            self.campaign_name,
+            f" (shard {self.shard[0]} of {self.shard[1]})" if self.shard else "",
+            data["duration_s"],
+            f"{data['sent']:,}",
+            data["rate_per_s"],
+            r.counts_table(data),
+            data["results_path"],
+            data["report_path"],
+        )
         return data
 
     @staticmethod
@@ -148,7 +183,17 @@ class CampaignRun:
 
     async def _run(self, rows: Iterable[InputRow], writer: r.ResultWriter, progress: r.Progress) -> None:
         async with await self.client_factory() as client:
-            campaign = Campaign(rows=rows, template=self.template, key=self.key, ledger=self.ledger, sender=client,
-                                writer=writer, policy=self.policy, concurrency=self.concurrency,
-                                max_rate=self.max_rate, shard=self.shard, progress=progress)
+            campaign = Campaign(
+                rows=rows,
+                template=self.template,
+                key=self.key,
+                ledger=self.ledger,
+                sender=client,
+                writer=writer,
+                policy=self.policy,
+                concurrency=self.concurrency,
+                max_rate=self.max_rate,
+                shard=self.shard,
+                progress=progress,
+            )
             await campaign.run()

@@ -56,8 +56,10 @@ def scope_of(campaign: Any) -> str:
     if isinstance(campaign, str) and campaign.strip():
         text = campaign.strip()
         return text if text.startswith("campaign:") else f"campaign:{text}"
-    raise ValueError("campaign: expected a campaign summary (the operator's XCom), a list of shard summaries, "
-                     f"or a campaign id; got {campaign!r}")
+    raise ValueError(
+        "campaign: expected a campaign summary (the operator's XCom), a list of shard summaries, "
+        f"or a campaign id; got {campaign!r}"
+    )
 
 
 def _outcome(record: Any) -> str:
@@ -136,11 +138,20 @@ def write_statuses(store: Any, scope: str, out: IO[str]) -> TrackingCycle:
             cycle.total += 1
             cycle.final += bool(record is not None and record.final)
             cycle.outcomes[outcome] += 1
-            out.write(json.dumps({
-                "row": entry.row_no, "recipient": entry.recipient, "partner_id": entry.partner_id,
-                "mt_num": entry.mt_num, "outcome": outcome,
-                "status": None if record is None else record.status,
-                "error_code": None if record is None else record.error_code,
-                "done_date": None if record is None else record.done_date,
-            }, separators=(",", ":")) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "row": entry.row_no,
+                        "recipient": entry.recipient,
+                        "partner_id": entry.partner_id,
+                        "mt_num": entry.mt_num,
+                        "outcome": outcome,
+                        "status": None if record is None else record.status,
+                        "error_code": None if record is None else record.error_code,
+                        "done_date": None if record is None else record.done_date,
+                    },
+                    separators=(",", ":"),
+                )
+                + "\n"
+            )
     return cycle

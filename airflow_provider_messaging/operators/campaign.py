@@ -28,7 +28,12 @@ RESULTS_FOLDER_ENV = "AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER"
 CHANNELS = ("viber", "whatsapp")
 SUMMARY_KEY = "campaign_summary"
 __all__ = [
-    "CampaignReportLink", "SendCampaignOperator", "campaign_shards", "storage_path", "summarize_campaign", "task_folder",
+    "CampaignReportLink",
+    "SendCampaignOperator",
+    "campaign_shards",
+    "storage_path",
+    "summarize_campaign",
+    "task_folder",
 ]
 
 
@@ -67,7 +72,8 @@ def task_folder(context: Context) -> ObjectStoragePath:
     ``<folder>`` from ``AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER``, default ``$AIRFLOW_HOME/messaging/campaigns``."""
     ti = context["ti"]
     folder = os.environ.get(RESULTS_FOLDER_ENV) or os.path.join(
-        os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow"), "messaging", "campaigns")
+        os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow"), "messaging", "campaigns"
+    )
     path = storage_path(folder) / f"dag_id={ti.dag_id}" / f"run_id={context['run_id']}" / f"task_id={ti.task_id}"
     map_index = getattr(ti, "map_index", -1)
     if map_index is not None and map_index >= 0:
@@ -121,8 +127,19 @@ class SendCampaignOperator(BaseOperator):
     operator_extra_links = (CampaignReportLink(),)
     ui_color = "#7360f2"
     message_fields: ClassVar[tuple[str, ...]] = (
-        "service_number", "text", "image_url", "button_caption", "button_url", "ttl", "ttl_unit", "schedule",
-        "use_time_diff", "extra_params", "registered_delivery", "notify_url", "cascade",
+        "service_number",
+        "text",
+        "image_url",
+        "button_caption",
+        "button_url",
+        "ttl",
+        "ttl_unit",
+        "schedule",
+        "use_time_diff",
+        "extra_params",
+        "registered_delivery",
+        "notify_url",
+        "cascade",
     )
 
     def __init__(
@@ -164,11 +181,15 @@ class SendCampaignOperator(BaseOperator):
             raise ValueError("button_caption/button_url: WhatsApp messages have no button")
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise ValueError(f"max_concurrency must be a whole number >= 1, got {max_concurrency!r}")
-        if max_rate is not None and (isinstance(max_rate, bool) or not isinstance(max_rate, (int, float))
-                                     or not max_rate > 0):
+        if max_rate is not None and (
+            isinstance(max_rate, bool) or not isinstance(max_rate, (int, float)) or not max_rate > 0
+        ):
             raise ValueError(f"max_rate must be a number of messages per second > 0, got {max_rate!r}")
-        if isinstance(max_failure_ratio, bool) or not isinstance(max_failure_ratio, (int, float)) or not (
-                0 <= max_failure_ratio <= 1):
+        if (
+            isinstance(max_failure_ratio, bool)
+            or not isinstance(max_failure_ratio, (int, float))
+            or not (0 <= max_failure_ratio <= 1)
+        ):
             raise ValueError(f"max_failure_ratio must be between 0 and 1, got {max_failure_ratio!r}")
         self.channel = channel.lower()
         self.recipients = recipients
@@ -212,8 +233,13 @@ class SendCampaignOperator(BaseOperator):
         logical_date = context.get("logical_date")
         run_key = logical_date.isoformat() if logical_date is not None else context["run_id"]
         map_index = getattr(ti, "map_index", -1)
-        return CampaignKey.of(campaign_id=self.campaign_id, dag_id=ti.dag_id, task_id=ti.task_id, run_key=run_key,
-                              map_index=None if self.shard is not None else map_index)
+        return CampaignKey.of(
+            campaign_id=self.campaign_id,
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            run_key=run_key,
+            map_index=None if self.shard is not None else map_index,
+        )
 
     def default_results_path(self, context: Context) -> ObjectStoragePath:
         """``results.jsonl`` in the task's own folder (see ``task_folder``)."""
@@ -224,12 +250,14 @@ class SendCampaignOperator(BaseOperator):
         from airflow_provider_messaging.campaign.render import MessageTemplate
 
         settings = self.hook.settings
-        fields: dict[str, Any] = {name: getattr(self, name) for name in self.message_fields
-                                  if getattr(self, name) is not None}
+        fields: dict[str, Any] = {
+            name: getattr(self, name) for name in self.message_fields if getattr(self, name) is not None
+        }
         fields["service_number"] = self.service_number or settings.default_service_number
         env = self.dag.get_template_env(force_sandboxed=True) if self.has_dag() else self.get_template_env()
-        return MessageTemplate(env, channel=self.channel, fields=fields, context=context,
-                               viber_sessions=settings.viber_sessions)
+        return MessageTemplate(
+            env, channel=self.channel, fields=fields, context=context, viber_sessions=settings.viber_sessions
+        )
 
     # --- run -------------------------------------------------------------------------------------------
     def execute(self, context: Context) -> dict[str, Any]:
@@ -247,17 +275,26 @@ class SendCampaignOperator(BaseOperator):
             recipients = self.recipients
             if isinstance(recipients, str) or hasattr(recipients, "open"):
                 recipients = storage_path(recipients)
-            results_path = (storage_path(self.results_path) if self.results_path
-                            else self.default_results_path(context))
+            results_path = storage_path(self.results_path) if self.results_path else self.default_results_path(context)
         except (InvalidMessageError, ValueError) as exc:
             raise AirflowFailException(f"campaign not started: {exc}") from None
         run = CampaignRun(
-            recipients=recipients, recipients_format=self.recipients_format, dest_addr_field=self.dest_addr_field,
-            template=template, key=key, shard=shard, results_path=results_path,
-            ledger=get_store(self.store_conn_id).ledger(key.scope), client_factory=self.hook.get_async_conn,
-            platform_dedup=self.hook.settings.platform_dedup, concurrency=self.max_concurrency,
-            max_rate=self.max_rate, resend_unconfirmed=self.resend_unconfirmed,
-            progress_interval=self.progress_interval, log=self.log, campaign_name=self.campaign_id,
+            recipients=recipients,
+            recipients_format=self.recipients_format,
+            dest_addr_field=self.dest_addr_field,
+            template=template,
+            key=key,
+            shard=shard,
+            results_path=results_path,
+            ledger=get_store(self.store_conn_id).ledger(key.scope),
+            client_factory=self.hook.get_async_conn,
+            platform_dedup=self.hook.settings.platform_dedup,
+            concurrency=self.max_concurrency,
+            max_rate=self.max_rate,
+            resend_unconfirmed=self.resend_unconfirmed,
+            progress_interval=self.progress_interval,
+            log=self.log,
+            campaign_name=self.campaign_id,
         )
         try:
             summary = run.execute()
@@ -271,5 +308,6 @@ class SendCampaignOperator(BaseOperator):
         if ratio > self.max_failure_ratio:
             raise AirflowException(
                 f"campaign failed: {ratio:.2%} of the rows were rejected, failed or unconfirmed, more than "
-                f"max_failure_ratio={self.max_failure_ratio:.2%}; results: {summary['results_path']}")
+                f"max_failure_ratio={self.max_failure_ratio:.2%}; results: {summary['results_path']}"
+            )
         return summary

@@ -13,7 +13,7 @@ from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 DAILY_RECIPIENTS = [{"dest_addr": f"+7 900 100-{i // 100:02d}-{i % 100:02d}", "name": f"Client {i}"} for i in range(40)]
 
-with DAG("campaign_file", schedule=None, start_date=START, params={"recipients": "", "concurrency": 16}) as campaign_file:
+with DAG("campaign_file", schedule=None, start_date=START, params={"recipients": ""}) as campaign_file:
     # a file named in the run's conf; one message per row, personalised
     SendCampaignOperator(
         task_id="send", channel="viber", recipients="{{ params.recipients }}",

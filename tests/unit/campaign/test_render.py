@@ -47,7 +47,8 @@ def test_without_recipient_fields_the_message_is_validated_once_and_numbers_per_
                         context={"ds": "2026-01-01"})
     assert not t.per_recipient
     a = t.render({}, "+7 (900) 000-00-01", "p1")
-    assert a.dest_addr == "79000000001" and a.id == "p1" and a.message.data.instant_content.data.text == "Sale 2026-01-01"
+    assert a.dest_addr == "79000000001" and a.id == "p1"
+    assert a.message.data.instant_content.data.text == "Sale 2026-01-01"
     with pytest.raises(Rejected) as info:
         t.render({}, "12", "p2")
     assert info.value.field == "destAddr" and "10 to 15 digits" in info.value.rule
@@ -66,8 +67,11 @@ def test_templates_are_compiled_once(monkeypatch):
     compiled = []
     e = env()
     original = e.from_string
-    monkeypatch.setattr(jinja2.Environment, "from_string",
-                        lambda self, source, *a, **k: compiled.append(source) or original.__func__(self, source, *a, **k))
+    def counting(self, source, *args, **kwargs):
+        compiled.append(source)
+        return original.__func__(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "from_string", counting)
     t = MessageTemplate(e, channel="viber", fields={"service_number": "S", "text": "Hi {{ recipient.n }}"})
     for i in range(50):
         t.render({"n": str(i)}, "79000000001", "p")
