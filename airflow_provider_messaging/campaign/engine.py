@@ -317,7 +317,10 @@ class Campaign:
                 self._flush()
                 self._tick()
         finally:
-            await source.aclose()
+            try:
+                await source.aclose()
+            except RuntimeError:  # still running (cancelled while pulling): nothing more will be yielded
+                pass
             if self._commit is not None:
                 await asyncio.gather(self._commit, return_exceptions=True)
             # ids recorded in flight that never left are not unanswered sends: record them failed
