@@ -14,8 +14,9 @@ user said ``resend_unconfirmed``, otherwise reported ``unconfirmed``; failed or 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -82,6 +83,7 @@ class CampaignStopped(Exception):
 class _Outgoing:
     row: int
     recipient: str
+    partner_id: str
     request: SendRequest
 
 
@@ -118,7 +120,7 @@ class Campaign:
         self._flushing: asyncio.Future[None] | None = None
         self._flushed_at = time.monotonic()
         self._failure_waiting = False
-        self._stop: str | None = None
+        self._stop_reason: str | None = None
         # two groups at most are recorded in flight ahead of the requests (the one being handed out and
         # the next one's commit): after a crash, at most that many unsent ids read as unconfirmed
         self.group = max(1, min(self.concurrency // 2, MAX_GROUP))
@@ -155,7 +157,7 @@ class Campaign:
         except Rejected as exc:
             return r.RowResult(row.number, dest, r.REJECTED, partner_id=partner_id, field=exc.field, reason=exc.rule)
         self._seen.add(seen_key)
-        return _Outgoing(row.number, dest, request)
+        return _Outgoing(row.number, dest, partner_id, request)
 
     def _chunks(self) -> Iterator[list[_Outgoing]]:
         chunk: list[_Outgoing] = []
@@ -170,44 +172,45 @@ class Campaign:
             if len(chunk) >= CHUNK:
                 yield chunk
                 chunk = []
-            if self._stop:
+            if self.stopping():
                 return
         if chunk:
             yield chunk
 
-    async def _groups(self) -> AsyncIterator[list[_Outgoing]]:
+    async def _groups(self) -> AsyncGenerator[list[_Outgoing], None]:
         """Groups of messages to send, after the ledger decided each row (one lookup per chunk)."""
         for chunk in self._chunks():
-            known = await asyncio.to_thread(self.ledger.get_many, [o.request.id for o in chunk])
-            to_send = [o for o in chunk if self._decide(o, known.get(o.request.id))]  # type: ignore[arg-type]
+            known = await asyncio.to_thread(self.ledger.get_many, [o.partner_id for o in chunk])
+            to_send = [o for o in chunk if self._decide(o, known.get(o.partner_id))]
             for start in range(0, len(to_send), self.group):
                 yield to_send[start : start + self.group]
-            if self._stop:
+            if self.stopping():
                 return
 
     def _record_in_flight(self, group: list[_Outgoing]) -> asyncio.Future[None]:
         """Start recording a group in flight (one transaction, in a worker thread)."""
         for item in group:
-            self._unsent[item.request.id] = None  # type: ignore[index]
-        entries = [InFlight(o.request.id, o.row, o.recipient) for o in group]  # type: ignore[arg-type]
+            self._unsent[item.partner_id] = None
+        entries = [InFlight(o.partner_id, o.row, o.recipient) for o in group]
         self._commit = asyncio.ensure_future(asyncio.to_thread(self.ledger.mark_in_flight_many, entries))
         return self._commit
 
-    async def _outgoing(self) -> AsyncIterator[SendRequest]:
+    async def _outgoing(self) -> AsyncGenerator[SendRequest, None]:
         """What ``send_many`` pulls. A group is handed out only once its in-flight record is committed;
         the next group's commit runs meanwhile, so the pipeline does not wait on the database."""
         groups = self._groups()
         current = await anext(groups, None)
         commit = self._record_in_flight(current) if current else None
-        while current is not None and not self._stop:
-            await commit  # type: ignore[misc]
+        while current is not None and not self.stopping():
+            if commit is not None:
+                await commit
             following = await anext(groups, None)
-            commit = self._record_in_flight(following) if following and not self._stop else None
+            commit = self._record_in_flight(following) if following and not self.stopping() else None
             for item in current:
-                if self._stop:
+                if self.stopping():
                     return
-                self._in_flight[item.request.id] = item  # type: ignore[index]
-                del self._unsent[item.request.id]  # type: ignore[arg-type]
+                self._in_flight[item.partner_id] = item
+                del self._unsent[item.partner_id]
                 self.summary.sent += 1
                 yield item.request
                 self._tick()
@@ -217,7 +220,7 @@ class Campaign:
         """True: send it. Otherwise its result (from an earlier run) is written now."""
         if entry is None or entry.state == FAILED:
             return True
-        pid = item.request.id
+        pid = item.partner_id
         if entry.state == ACCEPTED:
             outcome = r.DUPLICATE if entry.duplicate else r.ACCEPTED
             self.writer.write(
@@ -247,9 +250,9 @@ class Campaign:
 
     # --- answers ----------------------------------------------------------------------------------
     def _answer(self, request: SendRequest, outcome: SendOutcome) -> None:
-        item = self._in_flight.pop(request.id, None)  # type: ignore[arg-type]
+        pid = request.id or ""
+        item = self._in_flight.pop(pid, None)
         row, recipient = (item.row, item.recipient) if item else (0, request.dest_addr)
-        pid = request.id
         if isinstance(outcome, BaseException):
             code = getattr(outcome, "code", None)
             reason = str(outcome)
@@ -262,13 +265,13 @@ class Campaign:
                 LedgerRecord(
                     pid,
                     FAILED,
-                    error_code=code if isinstance(code, int) else None,  # type: ignore[arg-type]
+                    error_code=code if isinstance(code, int) else None,
                     reason=reason[:500],
                 )
             )
             self._failure_waiting = True
-            if code in ACCOUNT_CODES and not self._stop:
-                self._stop = reason
+            if code in ACCOUNT_CODES and not self.stopping():
+                self._stop_reason = reason
             return
         duplicate = bool(getattr(outcome, "duplicate", False))
         mt_num = getattr(outcome, "mt_num", None)
@@ -283,12 +286,12 @@ class Campaign:
                 reason="the platform had already accepted this id (code 10): not sent again" if duplicate else None,
             )
         )
-        self._answers.append(LedgerRecord(pid, ACCEPTED, mt_num=mt_num, duplicate=duplicate))  # type: ignore[arg-type]
+        self._answers.append(LedgerRecord(pid, ACCEPTED, mt_num=mt_num, duplicate=duplicate))
 
-    def _flush(self, force: bool = False) -> None:
+    def _flush(self, force: bool = False) -> asyncio.Future[None] | None:
         """Record the answers gathered so far (one transaction, in a worker thread, one at a time)."""
         if not self._answers or (self._flushing is not None and not self._flushing.done()):
-            return
+            return None
         if (
             force
             or self._failure_waiting
@@ -301,6 +304,12 @@ class Campaign:
             self._failure_waiting = False
             self._flushing = asyncio.ensure_future(asyncio.to_thread(self.ledger.mark_results_many, answers))
             self._flushed_at = time.monotonic()
+            return self._flushing
+        return None
+
+    def stopping(self) -> bool:
+        """True once the platform refused the account: nothing more is handed out."""
+        return self._stop_reason is not None
 
     def _tick(self) -> None:
         if self.progress is not None:
@@ -317,10 +326,8 @@ class Campaign:
                 self._flush()
                 self._tick()
         finally:
-            try:
+            with contextlib.suppress(RuntimeError):  # still running (cancelled while pulling): nothing more comes
                 await source.aclose()
-            except RuntimeError:  # still running (cancelled while pulling): nothing more will be yielded
-                pass
             if self._commit is not None:
                 await asyncio.gather(self._commit, return_exceptions=True)
             # ids recorded in flight that never left are not unanswered sends: record them failed
@@ -331,13 +338,13 @@ class Campaign:
             if self._flushing is not None:
                 await self._flushing
             self._flushing = None
-            self._flush(force=True)
-            if self._flushing is not None:
-                await self._flushing
+            last = self._flush(force=True)
+            if last is not None:
+                await last
             self.summary.finished = time.time()
-        if self._stop:
+        if self.stopping():
             raise CampaignStopped(
-                f"the platform refused the account: {self._stop}; the campaign stopped, "
+                f"the platform refused the account: {self._stop_reason}; the campaign stopped, "
                 f"{self.summary.total:,} rows done"
             )
         return self.summary

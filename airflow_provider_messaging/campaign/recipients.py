@@ -72,8 +72,10 @@ def _is_gzip(stream: IO[bytes], name: str) -> bool:
 def text_lines(stream: IO[bytes], name: str) -> io.TextIOWrapper:
     """The file as UTF-8 text (a leading BOM dropped), gunzipped on the fly when it is gzip."""
     if not hasattr(stream, "peek"):
-        stream = io.BufferedReader(stream)  # type: ignore[arg-type]
-    raw: IO[bytes] = gzip.GzipFile(fileobj=stream, mode="rb") if _is_gzip(stream, name) else stream
+        stream = io.BufferedReader(stream)  # type: ignore[type-var]
+    raw: IO[bytes] = stream
+    if _is_gzip(stream, name):
+        raw = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
@@ -138,7 +140,7 @@ def rows_from_jsonl(text: IO[str], dest_field: str = DEST_ADDR_FIELD) -> Iterato
         number += 1
         try:
             item = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             yield InputRow(number, {}, ("row", f"not valid JSON: {exc.msg} at column {exc.colno}"))
             continue
         if isinstance(item, dict):

@@ -47,7 +47,7 @@ class _Source:
             except (OSError, AttributeError, TypeError, ValueError):
                 self.size = None
             self.stream = stack.enter_context(recipients.open("rb"))
-            rows = rows_from_stream(self.stream, str(recipients.name), fmt, dest_field)  # type: ignore[arg-type]
+            rows = rows_from_stream(self.stream, str(recipients.name), fmt, dest_field)
             self.description = f"file {recipients}"
         elif (
             isinstance(recipients, (str, bytes)) or not isinstance(recipients, Iterable) or isinstance(recipients, dict)

@@ -82,10 +82,12 @@ async def atrack_cycle(store: Any, scope: str, client: Any, *, batch_size: int =
             await store.arecord_reports([r.model_dump(by_alias=True, exclude_none=True) for r in reports.values()])
         for n in mt_nums:
             report = reports.get(n)
-            final = report is not None and report.is_final
             cycle.total += 1
-            cycle.final += final
-            cycle.outcomes[outcome_of(report.status, report.error_code) if final else PENDING] += 1  # type: ignore[union-attr]
+            if report is not None and report.is_final:
+                cycle.final += 1
+                cycle.outcomes[outcome_of(report.status, report.error_code)] += 1
+            else:
+                cycle.outcomes[PENDING] += 1
 
     async def look_up() -> None:
         stored = await store.aget_reports(page)

@@ -254,7 +254,8 @@ class SendCampaignOperator(BaseOperator):
             name: getattr(self, name) for name in self.message_fields if getattr(self, name) is not None
         }
         fields["service_number"] = self.service_number or settings.default_service_number
-        env = self.dag.get_template_env(force_sandboxed=True) if self.has_dag() else self.get_template_env()
+        dag = self.get_dag()
+        env = dag.get_template_env(force_sandboxed=True) if dag is not None else self.get_template_env()
         return MessageTemplate(
             env, channel=self.channel, fields=fields, context=context, viber_sessions=settings.viber_sessions
         )
