@@ -1,18 +1,86 @@
-"""Typed errors for every answer the platform can give (SPEC §1 send-error table). No Airflow imports.
+"""Every error of the provider, in one place. No Airflow imports.
 
-Every error carries ``code``, ``http_status``, ``description``, ``extended_description`` and
-``retryable``; its text says what to fix and never carries a secret (bodies are not echoed back
-except as a short snippet of the *answer*, which holds none).
+- ``InvalidMessageError``: input breaks a platform rule (raised before any request).
+- ``MessagingApiError`` and its subclasses: what the platform (or the way to it) answered, one class
+  per send-error code of SPEC §1 and per template answer code of SPEC §4; ``TransportError`` when
+  there was no answer, ``AmbiguousSendError`` when a send may have been accepted and is not resent.
+- ``UnconfirmedSendError``: the exactly-once guard refuses to resend a send left unanswered.
+
+Every platform error carries ``code``, ``http_status``, ``description``, ``extended_description``
+and ``retryable``; its text says what to fix and never carries a secret (the client scrubs the
+connection's secrets from anything built from an answer).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_messaging.models.base import PicklableError
-from airflow_provider_messaging.models.codes import SEND_ERRORS
+from airflow_provider_messaging.models.codes import (
+    SEND_ERRORS,
+    TEMPLATE_ANSWER_CODES,
+    TEMPLATE_BAD_REQUEST,
+    TEMPLATE_CATEGORY_INVALID,
+    TEMPLATE_CATEGORY_MISSING,
+    TEMPLATE_INVALID_LANGUAGE,
+    TEMPLATE_NAME_EXISTS,
+    TEMPLATE_OK,
+)
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+_SUBFIELD = re.compile(r"^[A-Za-z_][\w.]*: ")
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """Unpickle an error without calling its ``__init__`` (whose arguments are not its ``args``)."""
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
+class PicklableError(Exception):
+    """Errors whose ``__init__`` takes other arguments than their ``args`` still pickle (process
+    pools, multiprocessing): they are rebuilt from ``args`` and their attributes."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+class InvalidMessageError(PicklableError, ValueError):
+    """Input breaks a platform rule. Raised before any request; names each field and its rule.
+
+    ``problems`` is a list of ``(field, rule)`` pairs, the field in the wire's camelCase path.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]], what: str = "message") -> None:
+        self.problems = problems
+        self.what = what
+        lines = "; ".join(f"{field}: {rule}" if field else rule for field, rule in problems)
+        super().__init__(f"invalid {what}: {lines}")
+
+    @classmethod
+    def from_validation_error(cls, exc: ValidationError, what: str = "message") -> InvalidMessageError:
+        problems = []
+        for err in exc.errors(include_url=False, include_input=False):
+            field = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            # a model-level rule reports "sub.path: rule; other.path: rule": flatten onto the loc
+            parts = msg.split("; ")
+            if all(_SUBFIELD.match(part) for part in parts):
+                for part in parts:
+                    sub, rule = part.split(": ", 1)
+                    problems.append((f"{field}.{sub}" if field else sub, rule))
+            else:
+                problems.append((field, msg))
+        return cls(problems, what)
 
 class MessagingApiError(PicklableError):
     """Base of every error the platform (or the way to it) gives."""
@@ -165,9 +233,32 @@ class TransportError(MessagingApiError):
 class AmbiguousSendError(TransportError):
     """The send may have been accepted, and it is not resent (dedup is not known to be on)."""
 
+    @classmethod
+    def not_resent(cls, what_happened: str) -> AmbiguousSendError:
+        """The error for a send that may have reached the platform and is therefore not sent again."""
+        return cls(
+            f"{what_happened}; the platform may have accepted the request, so it is not resent (set the "
+            "connection extra platform_dedup=true if the platform's duplicate control is on for this account)",
+            ambiguous=True, retryable=False,
+        )
 
-_BY_CODE: dict[int, type[MessagingApiError]] = {
-    cls.code: cls  # type: ignore[misc]
+
+class UnconfirmedSendError(PicklableError):
+    """An earlier attempt sent this partner id and got no answer; it is not resent because the
+    platform's duplicate control is not known to be on (see ``ledger.ExactlyOnceSend``)."""
+
+    def __init__(self, partner_id: str) -> None:
+        self.partner_id = partner_id
+        super().__init__(
+            f"an earlier try sent message id={partner_id} and got no answer: the platform may have "
+            "accepted it. It is not resent, because the platform's duplicate control is not known to "
+            "be on (connection extra platform_dedup). Check the delivery status; if it must go out, set "
+            "resend_unconfirmed=True on this task and clear it."
+        )
+
+
+SEND_ERROR_CLASSES: dict[int, type[MessagingApiError]] = {
+    cls.code: cls
     for cls in (
         ServiceUnavailableError, InvalidIpAddressError, ThrottledError, InvalidRequestError,
         InvalidLoginError, InvalidPasswordError, ServiceNumberNotDefinedError, InvalidDestAddrError,
@@ -176,7 +267,7 @@ _BY_CODE: dict[int, type[MessagingApiError]] = {
 }
 
 # whether a code is retried is read from the one table of SPEC §1 (models.codes.SEND_ERRORS)
-for _cls in _BY_CODE.values():
+for _cls in SEND_ERROR_CLASSES.values():
     _cls.retryable = SEND_ERRORS[_cls.code].retryable  # type: ignore[index]
 
 SNIPPET_CHARS = 200
@@ -191,9 +282,6 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime
-    from datetime import datetime, timezone
-
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -226,7 +314,7 @@ def error_from_response(http_status: int, body: bytes | str, retry_after: str | 
     wait = parse_retry_after(retry_after)
     if isinstance(code, str) and code.isdigit():
         code = int(code)
-    cls = _BY_CODE.get(code) if isinstance(code, int) else None
+    cls = SEND_ERROR_CLASSES.get(code) if isinstance(code, int) else None
     if cls is None:
         retryable = http_status >= 500 or http_status == 429
         return UnexpectedResponseError(
@@ -245,3 +333,122 @@ def error_from_response(http_status: int, body: bytes | str, retry_after: str | 
         retry_after=wait,
         body_snippet=snippet,
     )
+
+
+# --- templates (SPEC §4, the message-matchers method) ----------------------------------------------
+#: [decided] the code of a refused X-API-KEY (HTTP 401)
+UNAUTHORIZED = "unauthorized"
+
+
+class TemplateError(MessagingApiError):
+    """The platform refused a template. ``code`` is the answer code (a string)."""
+
+    #: what the user should do, appended to the message
+    fix: str = "fix the template and try again"
+    subject = "the platform refused the template"
+
+    def _default_message(self) -> str:
+        head = self._head()
+        meaning = TEMPLATE_ANSWER_CODES.get(self.code, (None, None))[1] if isinstance(self.code, str) else None
+        said = self.description or meaning
+        text = f"{head}: {said}" if said else head
+        if meaning and self.description and meaning != self.description:
+            text += f" ({meaning})"
+        return f"{text}. To fix: {self.fix}"
+
+
+class TemplateCategoryError(TemplateError):
+    """``must not be null`` (no WhatsApp category) or ``message-matcher-category-invalid``."""
+
+    fix = "set messageMatcher.category (for WhatsApp: MARKETING, AUTHENTICATION or UTILITY)"
+
+
+class TemplateBadRequestError(TemplateError):
+    """``message-matcher.saving.bad-request``: a WhatsApp URL button's dynamic-link example is
+    missing or wrong (the sandbox and some platforms also use it for other malformed bodies)."""
+
+    fix = ("give every URL button a urlTextExample: a full example link that starts with the url's "
+           "fixed part (and check the field named in the description)")
+
+
+class TemplateNameExistsError(TemplateError):
+    """``message-matcher-name-already-exists``: a template with this name or content exists."""
+
+    code = TEMPLATE_NAME_EXISTS
+    fix = "choose another name (or other content), or pass if_exists='skip' to treat it as already done"
+
+
+class TemplateLanguageError(TemplateError):
+    """``Invalid language``."""
+
+    code = TEMPLATE_INVALID_LANGUAGE
+    fix = ("use a WhatsApp Business Platform language code (ru, en_US, pt_BR) for WhatsApp, an ISO 639-1 "
+           "code (ru, en) for Viber")
+
+
+class TemplateAuthError(TemplateError):
+    """HTTP 401/403: the X-API-KEY was refused."""
+
+    code = UNAUTHORIZED
+    fix = "check the connection extra api_key (the X-API-KEY of the templates method)"
+
+    def _default_message(self) -> str:
+        return (f"the platform refused the API key (HTTP {self.http_status}). To fix: {self.fix}")
+
+
+class UnrecognisedTemplateAnswerError(TemplateError):
+    """An answer code outside the documented table."""
+
+    fix = "read the platform's description above; this answer code is not documented"
+
+
+TEMPLATE_ERROR_CLASSES: dict[str, type[TemplateError]] = {
+    TEMPLATE_CATEGORY_MISSING: TemplateCategoryError,
+    TEMPLATE_CATEGORY_INVALID: TemplateCategoryError,
+    TEMPLATE_BAD_REQUEST: TemplateBadRequestError,
+    TEMPLATE_NAME_EXISTS: TemplateNameExistsError,
+    TEMPLATE_INVALID_LANGUAGE: TemplateLanguageError,
+}
+
+
+def _answer(body: bytes | str) -> tuple[Any, str]:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    snippet = " ".join(text.split())[:SNIPPET_CHARS]
+    try:
+        return (json.loads(text) if text else None), snippet
+    except ValueError:
+        return None, snippet
+
+
+def template_error_from_answer(code: str, http_status: int, data: dict[str, Any], snippet: str = "") -> TemplateError:
+    """The typed error of a template answer code (never ``ok``)."""
+    description = data.get("description")
+    description = description if isinstance(description, str) and description else None
+    cls = TEMPLATE_ERROR_CLASSES.get(code)
+    if cls is None:
+        cls = TemplateAuthError if code == UNAUTHORIZED else UnrecognisedTemplateAnswerError
+    return cls(code=code, http_status=http_status, description=description, retryable=False,
+               body_snippet=snippet or None)
+
+
+def template_error_from_response(
+    http_status: int, body: bytes | str, retry_after: str | None = None
+) -> MessagingApiError:
+    """Turn a non-200 answer of ``message-matchers`` into a typed error.
+
+    A JSON body with a documented answer code gives its ``TemplateError`` subclass (never
+    retried: the same body would be refused again); 401/403 give ``TemplateAuthError``; anything
+    else (5xx, 429, an HTML page, a send-style error body) falls back to ``error_from_response``,
+    which keeps 5xx and 429 retryable and honours ``Retry-After``.
+    """
+    data, snippet = _answer(body)
+    code = data.get("code") if isinstance(data, dict) else None
+    if isinstance(code, str) and code != TEMPLATE_OK and (code in TEMPLATE_ERROR_CLASSES or code == UNAUTHORIZED):
+        return template_error_from_answer(code, http_status, data, snippet)
+    if http_status in (401, 403):
+        return TemplateAuthError(code=UNAUTHORIZED, http_status=http_status, retryable=False,
+                                 retry_after=parse_retry_after(retry_after), body_snippet=snippet or None)
+    if isinstance(code, str) and code and 400 <= http_status < 500 and http_status != 429:
+        return template_error_from_answer(code, http_status, data, snippet)
+    return error_from_response(http_status, body, retry_after)
+

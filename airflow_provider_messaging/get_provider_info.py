@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 PACKAGE_NAME = "airflow-provider-messaging"
 INTEGRATION = "Messaging (Viber / WhatsApp)"
@@ -15,14 +16,14 @@ def _version() -> str:
         return "0.1.0"
 
 
-def _str(label: str, description: str, default: str | None = None, **schema: object) -> dict:
-    sch: dict = {"type": ["string", "null"], **schema}
+def _str(label: str, description: str, default: str | None = None, **schema: object) -> dict[str, Any]:
+    sch: dict[str, Any] = {"type": ["string", "null"], **schema}
     if default is not None:
         sch["default"] = default
     return {"label": label, "description": description, "schema": sch}
 
 
-def get_provider_info() -> dict:
+def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": PACKAGE_NAME,
         "name": "Messaging",

@@ -1,17 +1,18 @@
-"""MessagingHook.send in a loop vs a raw requests.Session.post loop, same local server, one run.
+"""Send throughput, from one run:
 
-Prints the rates and the ratio (target >= 0.9). The server runs in its own process; every loop
-sends the same bodies (the raw loops post prebuilt JSON bodies: the limit of requests itself). A
-second raw loop with ``trust_env=False`` (no per-request environment scan, which the hook also
-avoids) gives the tighter bound: the hook's remaining cost there is validating each message.
+1. ``MessagingClient.send`` in a loop vs a raw ``requests.Session`` (``trust_env=False``) posting
+   prebuilt bodies, same local server in its own process (target ratio >= 0.9). The client
+   validates each wire dict, serialises it and parses the answer; the raw loop only posts bytes.
+2. ``AsyncMessagingClient.send_many`` at concurrency 32 against the sandbox in its own process with
+   100 ms injected latency, vs the bound 32 / 0.1 s = 320 messages/s (target ratio >= 0.8).
 
     uv run python benchmarks/send_throughput.py [N]
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from pathlib import Path
 import requests
 
 HERE = Path(__file__).resolve().parent
+LATENCY = 0.1
+CONCURRENCY = 32
 
 
 def free_port() -> int:
@@ -30,7 +33,7 @@ def free_port() -> int:
 
 
 def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             requests.post(url, data=b"{}", timeout=1)
@@ -40,72 +43,105 @@ def wait_up(url: str) -> None:
     raise SystemExit(f"benchmark server did not start at {url}")
 
 
-def main(n: int = 3000, rounds: int = 3) -> float:
+def wire(i: int, service_number: str) -> dict:
+    from airflow_provider_messaging.models import compose_message
+
+    return compose_message(channel="viber", dest_addr=f"7900{i % 10_000_000:07d}", service_number=service_number,
+                           text="Your order is ready", message_id=f"bench-{i}").to_wire()
+
+
+def sync_vs_raw(n: int, rounds: int = 3) -> float:
+    from airflow_provider_messaging.client import ClientSettings, MessagingClient
+
     port = free_port()
     server = subprocess.Popen([sys.executable, str(HERE / "_fast_server.py"), str(port)])
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base + "/send")
-        os.environ["AIRFLOW_CONN_MESSAGING_BENCH"] = json.dumps({
-            "conn_type": "messaging", "host": base, "login": "bench", "password": "bench-secret",
-            "extra": {"default_service_number": "BENCH"}})
-        from airflow_provider_messaging.hooks.messaging import MessagingHook
-        from airflow_provider_messaging.models import compose_message
-
-        hook = MessagingHook("messaging_bench")
-        messages = [
-            compose_message(channel="viber", dest_addr=f"7900{i:07d}", service_number="BENCH",
-                            text="Your order is ready", message_id=f"bench-{i}").to_wire()
-            for i in range(n)
-        ]
+        messages = [wire(i, "BENCH") for i in range(n)]
         raw_bodies = [json.dumps({"login": "bench", "password": "bench-secret", **m},
                                  separators=(",", ":")).encode() for m in messages]
-        session = requests.Session()
         lean = requests.Session()
         lean.trust_env = False  # the fastest plain requests can be: no per-request environment scan
         headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
-
         url = base + "/send"
+        client = MessagingClient(ClientSettings(base_url=base, login="bench", password="bench-secret"))
 
-        def raw_block(session: requests.Session, lo: int, hi: int) -> float:
+        def raw_block(lo: int, hi: int) -> float:
             t0 = time.perf_counter()
             for body in raw_bodies[lo:hi]:
-                r = session.post(url, data=body, headers=headers, timeout=30)
+                r = lean.post(url, data=body, headers=headers, timeout=30)
                 r.raise_for_status()
                 r.json()["mtNum"]
             return time.perf_counter() - t0
 
-        def hook_block(lo: int, hi: int) -> float:
+        def client_block(lo: int, hi: int) -> float:
             t0 = time.perf_counter()
-            for m in messages[lo:hi]:  # wire dicts: validated, serialised and sent by the hook
-                hook.send(m)
+            for m in messages[lo:hi]:  # wire dicts: validated, serialised and sent by the client
+                client.send(m)
             return time.perf_counter() - t0
 
-        # warm up (connections, imports), then interleave small blocks so that all three loops see
-        # the same machine state (other processes, CPU frequency) over the whole run
-        raw_block(session, 0, 200), raw_block(lean, 0, 200), hook_block(0, 200)
-        totals = {"default": 0.0, "lean": 0.0, "hook": 0.0}
+        # warm up, then interleave small blocks so both loops see the same machine state
+        raw_block(0, 200), client_block(0, 200)
+        totals = {"raw": 0.0, "client": 0.0}
         block = 100
         for _ in range(rounds):
             for lo in range(0, n, block):
                 hi = min(n, lo + block)
-                totals["default"] += raw_block(session, lo, hi)
-                totals["lean"] += raw_block(lean, lo, hi)
-                totals["hook"] += hook_block(lo, hi)
+                totals["raw"] += raw_block(lo, hi)
+                totals["client"] += client_block(lo, hi)
         sends = n * rounds
-        default, lean_rate, ours = (sends / totals[k] for k in ("default", "lean", "hook"))
-        ratio = ours / default
-        print(f"sends per loop: {sends} (interleaved blocks of {block})")
-        print(f"raw requests.Session.post (default session) : {default:8.0f} req/s")
-        print(f"raw requests.Session.post (trust_env=False) : {lean_rate:8.0f} req/s")
-        print(f"MessagingHook.send (validate + send + parse) : {ours:8.0f} req/s")
-        print(f"ratio hook / raw Session.post               : {ratio:8.3f}  (target >= 0.9)")
-        print(f"ratio hook / raw with trust_env=False       : {ours / lean_rate:8.3f}  (the tighter bound)")
-        return ratio
+        raw, ours = sends / totals["raw"], sends / totals["client"]
+        print(f"1. sends per loop: {sends} (interleaved blocks of {block}), server in its own process")
+        print(f"   raw requests.Session.post, trust_env=False, prebuilt bodies : {raw:8.0f} req/s")
+        print(f"   MessagingClient.send (validate + serialise + send + parse)  : {ours:8.0f} req/s")
+        print(f"   ratio client / raw                                          : {ours / raw:8.3f}  (target >= 0.9)")
+        client.close()
+        return ours / raw
     finally:
         server.terminate()
         server.wait(10)
 
 
+def send_many_vs_bound(n: int) -> float:
+    from airflow_provider_messaging.client import AsyncMessagingClient, ClientSettings
+    from airflow_provider_messaging.models import SendResult
+
+    port = free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_messaging.sandbox", "--port", str(port), "--latency", str(LATENCY),
+         "--dedup", "off", "--delivery-delay", "3600"], stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(base + "/send")
+        settings = ClientSettings(base_url=base, login="sandbox", password="sandbox-secret")
+        messages = (wire(i, "SANDBOX") for i in range(n))  # pulled lazily
+
+        async def run() -> tuple[float, int]:
+            async with AsyncMessagingClient(settings) as client:
+                warm = [wire(-1 - i, "SANDBOX") for i in range(CONCURRENCY)]
+                async for _ in client.send_many(warm, concurrency=CONCURRENCY):  # open the connections
+                    pass
+                ok = 0
+                t0 = time.perf_counter()
+                async for _, outcome in client.send_many(messages, concurrency=CONCURRENCY):
+                    ok += isinstance(outcome, SendResult)
+                return time.perf_counter() - t0, ok
+
+        elapsed, ok = asyncio.run(run())
+        rate, bound = n / elapsed, CONCURRENCY / LATENCY
+        print(f"2. send_many: {n} messages ({ok} accepted), concurrency {CONCURRENCY}, sandbox in its own process "
+              f"with {LATENCY * 1000:.0f} ms latency")
+        print(f"   send_many                      : {rate:8.0f} msg/s")
+        print(f"   bound {CONCURRENCY} / {LATENCY} s             : {bound:8.0f} msg/s")
+        print(f"   ratio send_many / bound        : {rate / bound:8.3f}  (target >= 0.8)")
+        return rate / bound
+    finally:
+        sandbox.terminate()
+        sandbox.wait(10)
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3000)
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    sync_vs_raw(count)
+    send_many_vs_bound(max(CONCURRENCY * 10, count // 3))

@@ -6,7 +6,6 @@ The environment is set before anything imports Airflow, so every test sees the s
 from __future__ import annotations
 
 import importlib.util
-import json
 import shutil
 import os
 import subprocess
@@ -16,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.airflow import ROOT, conn_json
+
 _HOME = Path(tempfile.mkdtemp(prefix="messaging-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 _DAGS = _HOME / "dags"
@@ -35,10 +35,6 @@ def airflow_db() -> Path:
         check=True, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     return _HOME
-
-
-def conn_json(host: str, login: str = "partner", password: str = "s3cret-pass", **extra) -> str:
-    return json.dumps({"conn_type": "messaging", "host": host, "login": login, "password": password, "extra": extra})
 
 
 @pytest.fixture
@@ -74,28 +70,6 @@ def load_dag(airflow_db):
         return loaded[key]
 
     return _load
-
-
-def xcom_values(dag_run, task_id: str) -> dict[int, object]:
-    """Return values of ``task_id`` in ``dag_run`` keyed by map index (-1 when not mapped)."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        rows = session.execute(
-            XComModel.get_many(key="return_value", run_id=dag_run.run_id, dag_ids=dag_run.dag_id,
-                               task_ids=task_id).with_only_columns(XComModel.map_index, XComModel.value)
-        ).all()
-        return {row.map_index: XComModel.deserialize_value(row) for row in rows}
-
-
-def task_states(dag_run) -> dict[str, str]:
-    """``{task_id or task_id[map_index]: state}`` of a finished ``dag.test()`` run."""
-    out = {}
-    for ti in dag_run.get_task_instances():
-        name = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-        out[name] = str(ti.state.value if hasattr(ti.state, "value") else ti.state)
-    return out
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,55 +1,109 @@
-"""Wire models and the platform's code tables. Pydantic v2, no Airflow imports."""
+"""Wire models and the platform's code tables. Pydantic v2, no Airflow imports.
 
-from airflow_provider_messaging.models.base import InvalidMessageError, WireModel
-from airflow_provider_messaging.models.codes import (
-    FAILURE_NAMES,
-    SEND_ERRORS,
-    DeliveryFailure,
-    DeliveryStatus,
-    failure_name,
-    status_name,
-)
-from airflow_provider_messaging.models.send import (
-    Channel,
-    ContentType,
-    InstantContent,
-    InstantContentData,
-    Message,
-    MessageData,
-    ScheduleInfo,
-    SendRequest,
-    build_extra_param,
-    compose_message,
-    normalize_dest_addr,
-)
-from airflow_provider_messaging.models.results import SendResult
+Names are loaded on first use (PEP 562), so ``import airflow_provider_messaging.models.codes``
+(what a DAG file needs) does not load pydantic.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("FAILURE_NAMES", "SEND_ERRORS", "DeliveryFailure", "DeliveryStatus", "failure_name",
+                     "status_name"), "codes"),
+    **dict.fromkeys(("DELIVERY_OUTCOMES", "FINAL_OUTCOMES", "outcome_of"), "outcomes"),
+    **dict.fromkeys(("Channel", "ContentType", "InstantContent", "InstantContentData", "Message", "MessageData",
+                     "ScheduleInfo", "SendRequest", "build_extra_param", "compose_message",
+                     "normalize_dest_addr"), "send"),
+    "SendResult": "results",
+    "WireModel": "base",
+    **dict.fromkeys(("DeliveryReport", "parse_reports"), "status"),
+    **dict.fromkeys(("SmsMatcher", "TemplateChannel", "TemplateRequest", "TemplateResult", "ViberMatcher",
+                     "WhatsAppMatcher"), "templates"),
+}
 
 __all__ = [
-    "FAILURE_NAMES", "SEND_ERRORS", "Channel", "ContentType", "DeliveryFailure", "DeliveryStatus",
-    "InstantContent", "InstantContentData", "InvalidMessageError", "Message", "MessageData",
-    "ScheduleInfo", "SendRequest", "SendResult", "WireModel", "build_extra_param", "compose_message",
-    "failure_name", "normalize_dest_addr", "status_name",
+    "DELIVERY_OUTCOMES",
+    "FAILURE_NAMES",
+    "FINAL_OUTCOMES",
+    "SEND_ERRORS",
+    "Channel",
+    "ContentType",
+    "DeliveryFailure",
+    "DeliveryReport",
+    "DeliveryStatus",
+    "InstantContent",
+    "InstantContentData",
+    "InvalidMessageError",
+    "Message",
+    "MessageData",
+    "ScheduleInfo",
+    "SendRequest",
+    "SendResult",
+    "SmsMatcher",
+    "TemplateChannel",
+    "TemplateRequest",
+    "TemplateResult",
+    "ViberMatcher",
+    "WhatsAppMatcher",
+    "WireModel",
+    "build_extra_param",
+    "compose_message",
+    "failure_name",
+    "normalize_dest_addr",
+    "outcome_of",
+    "parse_reports",
+    "status_name",
 ]
 
-# --- delivery status (SPEC §2) ---
-from airflow_provider_messaging.models.status import (  # noqa: E402
-    DELIVERY_OUTCOMES,
-    FINAL_OUTCOMES,
-    DeliveryReport,
-    outcome_of,
-    parse_reports,
-)
 
-__all__ += ["DELIVERY_OUTCOMES", "FINAL_OUTCOMES", "DeliveryReport", "outcome_of", "parse_reports"]
+def __getattr__(name: str) -> Any:
+    if name == "InvalidMessageError":  # the error every model rule raises (defined with the others)
+        from airflow_provider_messaging.exceptions import InvalidMessageError
 
-# --- operator templates (SPEC §4) ---
-from airflow_provider_messaging.models.templates import (  # noqa: E402
-    TemplateChannel,
-    TemplateRequest,
-    TemplateResult,
-    SmsMatcher,
-    ViberMatcher,
-    WhatsAppMatcher,
-)
+        return InvalidMessageError
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
-__all__ += ["SmsMatcher", "TemplateChannel", "TemplateRequest", "TemplateResult", "ViberMatcher", "WhatsAppMatcher"]
+
+if TYPE_CHECKING:
+    from airflow_provider_messaging.exceptions import InvalidMessageError
+    from airflow_provider_messaging.models.base import WireModel
+    from airflow_provider_messaging.models.codes import (
+        FAILURE_NAMES,
+        SEND_ERRORS,
+        DeliveryFailure,
+        DeliveryStatus,
+        failure_name,
+        status_name,
+    )
+    from airflow_provider_messaging.models.outcomes import DELIVERY_OUTCOMES, FINAL_OUTCOMES, outcome_of
+    from airflow_provider_messaging.models.results import SendResult
+    from airflow_provider_messaging.models.send import (
+        Channel,
+        ContentType,
+        InstantContent,
+        InstantContentData,
+        Message,
+        MessageData,
+        ScheduleInfo,
+        SendRequest,
+        build_extra_param,
+        compose_message,
+        normalize_dest_addr,
+    )
+    from airflow_provider_messaging.models.status import DeliveryReport, parse_reports
+    from airflow_provider_messaging.models.templates import (
+        SmsMatcher,
+        TemplateChannel,
+        TemplateRequest,
+        TemplateResult,
+        ViberMatcher,
+        WhatsAppMatcher,
+    )

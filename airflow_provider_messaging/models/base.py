@@ -1,62 +1,15 @@
-"""Shared base of the wire models and the error every model rule raises. No Airflow imports."""
+"""Shared base of the wire models. No Airflow imports; every model rule raises ``InvalidMessageError``."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from airflow_provider_messaging.exceptions import InvalidMessageError
 
-_SUBFIELD = re.compile(r"^[A-Za-z_][\w.]*: ")
-
-
-class PicklableError(Exception):
-    """Errors whose ``__init__`` takes other arguments than their ``args`` still pickle (process
-    pools, multiprocessing): they are rebuilt from ``args`` and their attributes."""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _rebuild, (type(self), self.args, dict(self.__dict__))
-
-
-class InvalidMessageError(PicklableError, ValueError):
-    """Input breaks a platform rule. Raised before any request; names each field and its rule.
-
-    ``problems`` is a list of ``(field, rule)`` pairs, the field in the wire's camelCase path.
-    """
-
-    def __init__(self, problems: list[tuple[str, str]], what: str = "message") -> None:
-        self.problems = problems
-        self.what = what
-        lines = "; ".join(f"{field}: {rule}" if field else rule for field, rule in problems)
-        super().__init__(f"invalid {what}: {lines}")
-
-    @classmethod
-    def from_validation_error(cls, exc: ValidationError, what: str = "message") -> InvalidMessageError:
-        problems = []
-        for err in exc.errors(include_url=False, include_input=False):
-            field = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
-            # a model-level rule reports "sub.path: rule; other.path: rule": flatten onto the loc
-            parts = msg.split("; ")
-            if all(_SUBFIELD.match(part) for part in parts):
-                for part in parts:
-                    sub, rule = part.split(": ", 1)
-                    problems.append((f"{field}.{sub}" if field else sub, rule))
-            else:
-                problems.append((field, msg))
-        return cls(problems, what)
-
-
-def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
-    """Unpickle an error without calling its ``__init__`` (whose arguments are not its ``args``)."""
-    exc = cls.__new__(cls)
-    exc.args = args
-    exc.__dict__.update(state)
-    return exc
+W = TypeVar("W", bound="WireModel")
 
 
 class WireModel(BaseModel):
@@ -76,7 +29,7 @@ class WireModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
     @classmethod
-    def parse(cls, data: Any, what: str | None = None, context: dict[str, Any] | None = None):
+    def parse(cls: type[W], data: Any, what: str | None = None, context: dict[str, Any] | None = None) -> W:
         """Validate ``data`` (a model instance or a wire-shaped dict) or raise InvalidMessageError."""
         if isinstance(data, cls):
             data = data.to_wire()

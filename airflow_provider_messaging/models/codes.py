@@ -7,6 +7,7 @@ No Airflow imports.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -88,7 +89,7 @@ class DeliveryFailure(enum.IntEnum):
         return self.name.lower().replace("_", "-")
 
     @classmethod
-    def from_name(cls, name: str) -> "DeliveryFailure":
+    def from_name(cls, name: str) -> DeliveryFailure:
         key = name.strip().upper().replace("-", "_")
         try:
             return cls[key]
@@ -121,6 +122,9 @@ def status_name(status: int | None) -> str:
 
 # --- Operator templates (SPEC §4, seed 002) -------------------------------------------------------
 
+#: [doc] a WhatsApp template variable: ``{{1}}``, ``{{2}}``... (filled in at send time)
+WHATSAPP_VARIABLE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
 TEMPLATE_OK = "ok"
 TEMPLATE_CATEGORY_MISSING = "must not be null"
 TEMPLATE_CATEGORY_INVALID = "message-matcher-category-invalid"
@@ -138,3 +142,13 @@ TEMPLATE_ANSWER_CODES: dict[str, tuple[int, str]] = {
     TEMPLATE_NAME_EXISTS: (409, "a template with this name or content already exists"),
     TEMPLATE_INVALID_LANGUAGE: (400, "the template's language code is not valid"),
 }
+
+#: [decided] what creating a template does when the platform says it exists: raise, or treat it as done
+IF_EXISTS_CHOICES = ("fail", "skip")
+
+
+def check_if_exists(value: str) -> str:
+    """``value`` if it is one of :data:`IF_EXISTS_CHOICES`, else ``ValueError``."""
+    if value not in IF_EXISTS_CHOICES:
+        raise ValueError(f"if_exists must be 'fail' or 'skip', got {value!r}")
+    return value

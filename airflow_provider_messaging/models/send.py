@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.models import limits
-from airflow_provider_messaging.models.base import InvalidMessageError, WireModel
+from airflow_provider_messaging.models.base import WireModel
 
 
 class Channel(str, enum.Enum):
@@ -78,8 +79,8 @@ def image_url_advice(url: str | None) -> str | None:
 def build_extra_param(params: Mapping[str, Any]) -> str:
     """``{"a": "1", "b": "x,y"}`` -> ``a=1,b=x,,y`` (SPEC §1: a comma in a value is doubled)."""
     parts = []
-    for name, value in params.items():
-        name = str(name)
+    for key, value in params.items():
+        name = str(key)
         if not name:
             raise ValueError("extraParam: a parameter name must not be empty")
         if "," in name or "=" in name:

@@ -1,26 +1,10 @@
-"""Delivery reports (SPEC §2) and the outcomes a DAG branches on. No Airflow imports.
+"""Delivery reports (SPEC §2) as the platform sends them. No Airflow imports.
 
 A report on the wire (pushed to ``notifyUrl`` or pulled from the status path) is
 ``{"mtNum": "...", "id": "...", "status": 5, "errorCode": 6, "doneDate": "2022-06-22T10:22:45+0300"}``.
 Parsing is tolerant: unknown fields are kept, ``id``/``doneDate`` may be missing, and an unknown
-status or failure code never raises (it reads ``unrecognised code N``).
-
-Outcomes ([decided]) are the names a branch keys on, one per report:
-
-==========================  =========================================================
-outcome                     report
-==========================  =========================================================
-``delivered``               status 2 DELIVERED
-failure name                status 5 UNDELIVERABLE: ``unknown``, ``call-barred``,
-                            ``memory-capacity-exceeded``, ``teleservice-not-provisioned``,
-                            ``timeout``, ``duplicated``, ``unrouted`` (errorCode 0 or absent
-                            reads ``unknown``; an unlisted code reads ``unrecognised code N``)
-``expired``                 status 3 EXPIRED
-``deleted``                 status 4 DELETED
-``rejected``                status 8 REJECTED
-``pending``                 not final yet (1 ENROUTE, 6 ACCEPTED, 7 UNKNOWN, an unlisted
-                            status, or an mtNum the platform does not report yet)
-==========================  =========================================================
+status or failure code never raises (it reads ``unrecognised code N``). The outcome names a DAG
+branches on are in :mod:`airflow_provider_messaging.models.outcomes`.
 """
 
 from __future__ import annotations
@@ -32,79 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from airflow_provider_messaging.models import limits
-from airflow_provider_messaging.models.codes import (
-    FAILURE_NAMES,
-    DeliveryFailure,
-    DeliveryStatus,
-    failure_name,
-    status_name,
-)
+from airflow_provider_messaging.models.codes import DeliveryFailure, DeliveryStatus, failure_name, status_name
+from airflow_provider_messaging.models.outcomes import is_final_status, outcome_of
 
 log = logging.getLogger(__name__)
-
-#: Outcome of a delivered message.
-DELIVERED = "delivered"
-#: Outcome of a message that is not final yet (or not reported by the platform yet).
-PENDING = "pending"
-#: Outcome of an UNDELIVERABLE report whose errorCode is not in the documented table.
-UNRECOGNISED_PREFIX = "unrecognised code "
-
-#: Every outcome a final report can have, in a stable order (the branch operator validates against it).
-FINAL_OUTCOMES: tuple[str, ...] = (DELIVERED, *FAILURE_NAMES, "expired", "deleted", "rejected")
-#: FINAL_OUTCOMES plus ``pending``.
-DELIVERY_OUTCOMES: tuple[str, ...] = (*FINAL_OUTCOMES, PENDING)
-
-#: The outcome of each final status other than UNDELIVERABLE (whose errorCode names the failure).
-STATUS_OUTCOMES: dict[DeliveryStatus, str] = {
-    DeliveryStatus.DELIVERED: DELIVERED,
-    DeliveryStatus.EXPIRED: "expired",
-    DeliveryStatus.DELETED: "deleted",
-    DeliveryStatus.REJECTED: "rejected",
-}
-
-#: Largest number of mtNums one status request may carry ([decided], SPEC §2).
-MAX_STATUS_BATCH = limits.STATUS_BATCH_MAX
-#: Default number of mtNums per status request.
-DEFAULT_STATUS_BATCH = 100
-
-
-def is_final_status(status: int | None) -> bool:
-    """True for a known final status (2, 3, 4, 5, 8); an unknown status is never final."""
-    try:
-        return DeliveryStatus(status).is_final  # type: ignore[arg-type]
-    except ValueError:
-        return False
-
-
-def outcome_of(status: int | None, error_code: int | None) -> str:
-    """The outcome name of a ``status``/``errorCode`` pair (see the module's table); never raises."""
-    try:
-        state = DeliveryStatus(status)  # type: ignore[arg-type]
-    except ValueError:
-        return PENDING
-    if not state.is_final:
-        return PENDING
-    if state is DeliveryStatus.UNDELIVERABLE:
-        if not error_code:
-            return DeliveryFailure.UNKNOWN.failure_name
-        return failure_name(error_code) or DeliveryFailure.UNKNOWN.failure_name
-    return STATUS_OUTCOMES[state]
-
-
-def check_outcomes(names: Iterable[str], what: str, *, allowed: tuple[str, ...] = DELIVERY_OUTCOMES) -> list[str]:
-    """Normalise outcome names (case, ``_`` for ``-``) and refuse unknown ones with a clear error."""
-    out: list[str] = []
-    bad: list[str] = []
-    for name in names:
-        key = str(name).strip().lower().replace("_", "-")
-        if key in allowed:
-            out.append(key)
-        else:
-            bad.append(repr(name))
-    if bad:
-        raise ValueError(f"{what}: unknown outcome {', '.join(bad)}; expected one of: {', '.join(allowed)}")
-    return out
 
 
 class DeliveryReport(BaseModel):
@@ -160,7 +75,7 @@ class DeliveryReport(BaseModel):
         """The outcome a branch keys on (see the module's table)."""
         return outcome_of(self.status, self.error_code)
 
-    # --- wire and XCom --------------------------------------------------------------------------
+    # --- wire --------------------------------------------------------------------------
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> DeliveryReport:
         """Validate one report in the wire shape (raises ``pydantic.ValidationError``)."""
@@ -169,49 +84,6 @@ class DeliveryReport(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """The report in its wire shape (camelCase), extra fields included."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-    def to_xcom(self) -> dict[str, Any]:
-        """The JSON-ready per-message value the sensor returns (see ``report_xcom_keys``)."""
-        return {
-            "status": self.status,
-            "status_name": self.status_name,
-            "error_code": self.error_code,
-            "failure": self.failure,
-            "final": self.is_final,
-            "done_date": self.done_date,
-            "outcome": self.outcome,
-            "id": self.id,
-        }
-
-
-#: Keys of each per-message value in the sensor's XCom (and in the trigger's event).
-REPORT_XCOM_KEYS: tuple[str, ...] = (
-    "status", "status_name", "error_code", "failure", "final", "done_date", "outcome", "id",
-)
-
-
-def pending_xcom() -> dict[str, Any]:
-    """The per-message value for an mtNum the platform has not reported yet."""
-    return {"status": None, "status_name": None, "error_code": None, "failure": None, "final": False,
-            "done_date": None, "outcome": PENDING, "id": None}
-
-
-def outcome_from_xcom(entry: Mapping[str, Any]) -> str:
-    """The outcome of one per-message value of the sensor's XCom.
-
-    Uses its ``outcome`` key when present, else derives it from ``status`` and ``error_code``.
-    """
-    outcome = entry.get("outcome")
-    if isinstance(outcome, str) and outcome:
-        return outcome
-    status = entry.get("status")
-    code = entry.get("error_code", entry.get("errorCode"))
-    try:
-        status = int(status) if status is not None else None
-        code = int(code) if code not in (None, "") else 0
-    except (TypeError, ValueError):
-        return PENDING
-    return outcome_of(status, code)
 
 
 def parse_reports(data: Any, asked: Iterable[str] | None = None) -> dict[str, DeliveryReport]:
@@ -288,15 +160,3 @@ class _StatusAnswer(BaseModel):
 
 _REPORT_LIST: TypeAdapter[list[DeliveryReport]] = TypeAdapter(list[DeliveryReport])
 _ANSWER: TypeAdapter[_StatusAnswer] = TypeAdapter(_StatusAnswer)
-
-
-def statuses_to_xcom(reports: Mapping[str, DeliveryReport], mt_nums: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """``{mtNum: per-message value}`` for every mtNum asked, in the order asked (pending when unreported)."""
-    return {n: (reports[n].to_xcom() if n in reports else pending_xcom()) for n in mt_nums}
-
-
-def check_batch_size(batch_size: int) -> int:
-    """A batch size between 1 and :data:`MAX_STATUS_BATCH`, or ``ValueError``."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_STATUS_BATCH:
-        raise ValueError(f"batch_size must be an integer from 1 to {MAX_STATUS_BATCH}, got {batch_size!r}")
-    return batch_size

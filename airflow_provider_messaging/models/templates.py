@@ -23,12 +23,14 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, TypeGuard
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.models import limits
-from airflow_provider_messaging.models.base import InvalidMessageError, WireModel
+from airflow_provider_messaging.models.base import WireModel
+from airflow_provider_messaging.models.codes import WHATSAPP_VARIABLE
 
 
 class TemplateChannel(str, enum.Enum):
@@ -75,7 +77,6 @@ _WHATSAPP_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(_[A-Za-z]{2,4})?\Z")
 #: ISO 639-1: two letters (any case: the platform's examples write ``RU``).
 _ISO_639_1 = re.compile(r"^[A-Za-z]{2}\Z")
 #: a WhatsApp variable ``{{n}}``
-WHATSAPP_VARIABLE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 _SMS_PROVIDERS_TEXT = ", ".join(f"{k} {v}" for k, v in SMS_PROVIDERS.items())
 
@@ -111,7 +112,7 @@ def _check_enum(value: Any, allowed: tuple[str, ...], info: ValidationInfo, what
     )
 
 
-def _filled(value: str | None) -> bool:
+def _filled(value: str | None) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -190,9 +191,9 @@ class TemplateButton(WireModel):
             if not _filled(self.url_text_example):
                 problems.append("urlTextExample: required for a URL button, an example of the full link "
                                 "(without it the platform answers message-matcher.saving.bad-request)")
-            elif _filled(self.url) and "{{" in self.url:  # type: ignore[operator]
-                fixed = self.url.split("{{", 1)[0]  # type: ignore[union-attr]
-                if not self.url_text_example.startswith(fixed):  # type: ignore[union-attr]
+            elif _filled(self.url) and "{{" in self.url:
+                fixed = self.url.split("{{", 1)[0]
+                if not self.url_text_example.startswith(fixed):
                     problems.append(f"urlTextExample: the example link must start with the url's fixed part {fixed!r}, "
                                     f"got {self.url_text_example!r}")
         elif self.button_type == "PHONE" and not _filled(self.phone):
@@ -226,7 +227,7 @@ class WhatsAppTemplateContent(WireModel):
     variable ``{{n}}`` in ``text``, required when the text has variables."""
 
     header: TemplateHeader | None = None
-    text: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    text: str = Field(default=None, validate_default=True)
     text_example_params: list[str] | None = None
     keyboard: TemplateKeyboard | None = None
     footer: TemplateFooter | None = None
@@ -238,7 +239,7 @@ class WhatsAppTemplateContent(WireModel):
     def _examples(self) -> WhatsAppTemplateContent:
         variables = whatsapp_variables(self.text)
         params = self.text_example_params
-        listed = ", ".join("{{%d}}" % n for n in variables)
+        listed = ", ".join(f"{{{{{n}}}}}" for n in variables)
         problems: list[str] = []
         if variables and params is None:
             problems.append(f"textExampleParams: required because text has {len(variables)} variable(s) "
@@ -260,7 +261,7 @@ class WhatsAppTemplateContent(WireModel):
 class ViberTemplateContent(WireModel):
     """``content`` of a Viber template: text, optionally a button (``action`` URL, ``caption`` name)."""
 
-    text: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    text: str = Field(default=None, validate_default=True)
     action: str | None = None
     caption: str | None = None
 
@@ -270,7 +271,7 @@ class ViberTemplateContent(WireModel):
 class SmsTemplateContent(WireModel):
     """``content`` of an SMS template: its text."""
 
-    text: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    text: str = Field(default=None, validate_default=True)
 
     _text = field_validator("text", mode="before")(_text_required)
 
@@ -281,7 +282,7 @@ class _MatcherBase(WireModel):
 
     channel: ClassVar[TemplateChannel]
 
-    name: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    name: str = Field(default=None, validate_default=True)
     type: str = SUPPORTED_TEMPLATE_TYPE
 
     @field_validator("name", mode="before")
@@ -323,10 +324,10 @@ class WhatsAppMatcher(_MatcherBase):
     channel: ClassVar[TemplateChannel] = TemplateChannel.WHATSAPP
 
     channel_type: Literal["WHATSAPP"] = "WHATSAPP"
-    language: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    language: str = Field(default=None, validate_default=True)
     content: WhatsAppTemplateContent
     content_type: str | None = None
-    category: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    category: str = Field(default=None, validate_default=True)
 
     @field_validator("language", mode="before")
     @classmethod
@@ -353,10 +354,10 @@ class ViberMatcher(_MatcherBase):
     channel: ClassVar[TemplateChannel] = TemplateChannel.VIBER
 
     channel_type: Literal["VIBER"] = "VIBER"
-    language: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    language: str = Field(default=None, validate_default=True)
     content: ViberTemplateContent
     content_type: str | None = None
-    category: str = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    category: str = Field(default=None, validate_default=True)
 
     @field_validator("language", mode="before")
     @classmethod
@@ -411,7 +412,7 @@ class SmsMatcher(_MatcherBase):
         return None if v is None else _check_enum(v, SMS_CONTENT_TYPES, info, "SMS content type")
 
 
-MessageMatcher = Annotated[Union[WhatsAppMatcher, ViberMatcher, SmsMatcher], Field(discriminator="channel_type")]
+MessageMatcher = Annotated[WhatsAppMatcher | ViberMatcher | SmsMatcher, Field(discriminator="channel_type")]
 
 _CHANNEL_TAG = re.compile(r"^messageMatcher\.(WHATSAPP|VIBER|SMS)(?=\.|$)")
 
@@ -469,7 +470,8 @@ class TemplateRequest(WireModel):
         if isinstance(v, _MatcherBase):
             return v
         if not isinstance(v, Mapping):
-            raise ValueError("must be an object with the template's name, channelType, language, content, category and type")
+            raise ValueError(
+                "must be an object with the template's name, channelType, language, content, category and type")
         channel = v.get("channelType", v.get("channel_type"))
         if isinstance(channel, TemplateChannel):
             channel = channel.value
@@ -519,7 +521,7 @@ class TemplateRequest(WireModel):
         return self.message_matcher.name
 
     @classmethod
-    def parse(  # type: ignore[override]
+    def parse(
         cls,
         data: Any,
         what: str | None = None,
@@ -559,8 +561,3 @@ class TemplateResult:
     code: str
     created: bool
     answer: dict[str, Any] = field(default_factory=dict)
-
-    def to_xcom(self) -> dict[str, Any]:
-        """``{"name", "channel", "code", "created", "answer"}``: JSON-ready, nothing secret."""
-        return {"name": self.name, "channel": self.channel, "code": self.code,
-                "created": self.created, "answer": self.answer}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -12,7 +10,8 @@ from airflow.providers.standard.operators.branch import BaseBranchOperator
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_messaging.models.status import DELIVERY_OUTCOMES, check_outcomes, outcome_from_xcom
+from airflow_provider_messaging.models.outcomes import DELIVERY_OUTCOMES, check_outcomes
+from airflow_provider_messaging.xcom import outcome_from_xcom, read_statuses
 
 TaskIds = str | Sequence[str]
 
@@ -26,40 +25,6 @@ def _task_ids(value: Any, what: str) -> list[str]:
     if not ids or not all(isinstance(i, str) and i for i in ids):
         raise ValueError(f"{what}: expected a task id or a non-empty list of task ids, got {value!r}")
     return ids
-
-
-def read_statuses(value: Any) -> dict[str, Mapping[str, Any]]:
-    """The sensor's XCom (``{mtNum: {...}}``) from what ``statuses`` rendered to.
-
-    Also accepts the trigger's event (``{"status", "reports": {...}}``), a list of results (a
-    mapped sensor's output: merged) and the same shapes rendered to a JSON or Python-literal string.
-    """
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = json.loads(text)
-        except ValueError:
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise ValueError(f"statuses: cannot read {text[:80]!r} as the sensor's result") from None
-    if value is None:
-        return {}
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) \
-            and all(isinstance(value[i], Mapping) for i in range(len(value))):
-        # a mapped sensor's results (one dict per map index): every message of every one of them
-        merged: dict[str, Mapping[str, Any]] = {}
-        for i in range(len(value)):
-            merged.update(read_statuses(value[i]))
-        return merged
-    if isinstance(value, Mapping) and isinstance(value.get("reports"), Mapping):
-        value = value["reports"]
-    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
-        raise ValueError(
-            "statuses: expected the DeliveryStatusSensor's result {mtNum: {status, error_code, outcome, ...}}, "
-            f"got {type(value).__name__}"
-        )
-    return {str(k): v for k, v in value.items()}
 
 
 class DeliveryBranchOperator(BaseBranchOperator):
@@ -94,7 +59,7 @@ class DeliveryBranchOperator(BaseBranchOperator):
         self.statuses = statuses
         self.branches: dict[str, list[str]] = {
             key: _task_ids(ids, f"{self.task_id}: branches[{name!r}]")
-            for key, (name, ids) in zip(keys, branches.items())
+            for key, (name, ids) in zip(keys, branches.items(), strict=True)
         }
         self.default_branch = (
             None if default_branch is None else _task_ids(default_branch, f"{self.task_id}: default_branch")
@@ -123,7 +88,7 @@ class DeliveryBranchOperator(BaseBranchOperator):
         return list(chosen) or None
 
     def _check_downstream(self, task_ids: Iterable[str]) -> None:
-        dag = self.dag if self.has_dag() else None
+        dag = self.dag if self.has_dag() else None  # type: ignore[no-untyped-call]  # Airflow: untyped
         groups = set(getattr(dag, "task_group_dict", {}) or {}) if dag is not None else set()
         known = set(self.downstream_task_ids) | groups
         missing = [t for t in task_ids if t not in known]

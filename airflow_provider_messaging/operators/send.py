@@ -5,18 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, Context
-from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_messaging.exceptions import MessagingApiError, TransportError
-from airflow_provider_messaging.hooks.messaging import MessagingHook, _mask_number
-from airflow_provider_messaging.models.base import InvalidMessageError
-from airflow_provider_messaging.models.send import Channel, SendRequest, compose_message, normalize_dest_addr
+from airflow_provider_messaging.hooks.messaging import MessagingHook
+from airflow_provider_messaging.operators.failures import fail_without_retries
 
-#: task_state_store key prefix recording a send in flight / done, per partner id
-STATE_KEY_PREFIX = "messaging_send:"
+if TYPE_CHECKING:
+    from airflow_provider_messaging.models.send import SendRequest
 
 
 def default_message_id(
@@ -28,6 +25,8 @@ def default_message_id(
     normalised recipient always give the same id, so a retry, a cleared task or a backfill of the
     same date reuses it, and the platform (dedup on) or this provider never sends it twice.
     """
+    from airflow_provider_messaging.models.send import normalize_dest_addr
+
     try:
         dest = normalize_dest_addr(dest_addr)
     except ValueError:
@@ -51,7 +50,8 @@ class BaseSendMessageOperator(BaseOperator):
     :return: (XCom) ``{"mt_num", "id", "dest_addr", "channel", "duplicate"}``.
     """
 
-    channel: ClassVar[Channel]
+    #: ``VIBER`` or ``WHATSAPP``
+    channel: ClassVar[str]
     template_fields: Sequence[str] = (
         "dest_addr", "service_number", "text", "image_url", "message_id", "extra_params", "notify_url",
         "schedule", "cascade",
@@ -107,6 +107,8 @@ class BaseSendMessageOperator(BaseOperator):
 
     def build_request(self, context: Context) -> SendRequest:
         """The validated request, after templating and before any HTTP call."""
+        from airflow_provider_messaging.models.send import compose_message
+
         settings = self.hook.settings
         message_id = self.message_id or self._default_id(context)
         return compose_message(
@@ -134,64 +136,24 @@ class BaseSendMessageOperator(BaseOperator):
         run_key = logical_date.isoformat() if logical_date is not None else context["run_id"]
         return default_message_id(
             dag_id=ti.dag_id, task_id=ti.task_id, map_index=getattr(ti, "map_index", -1),
-            run_key=run_key, channel=self.channel.value, dest_addr=str(self.dest_addr),
+            run_key=run_key, channel=self.channel, dest_addr=str(self.dest_addr),
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
-        try:
+        from airflow_provider_messaging.client.redact import mask_number
+        from airflow_provider_messaging.ledger import ExactlyOnceSend
+        from airflow_provider_messaging.task_state import ledger_for
+        from airflow_provider_messaging.xcom import send_xcom
+
+        with fail_without_retries():
             request = self.build_request(context)
-        except InvalidMessageError as exc:
-            raise AirflowFailException(str(exc)) from None
-        store = context.get("task_state_store")
-        key = STATE_KEY_PREFIX + str(request.id)
-        prior = store.get(key) if store is not None else None
-        if isinstance(prior, dict):
-            if prior.get("state") == "sent":
-                self.log.info("Message id=%s was accepted by an earlier try (mtNum=%s): not sent again",
-                              request.id, prior.get("mt_num"))
-                return self._xcom(request, prior.get("mt_num"), bool(prior.get("duplicate")))
-            if prior.get("state") == "in_flight" and not (self.hook.settings.platform_dedup or self.resend_unconfirmed):
-                raise AirflowFailException(
-                    f"an earlier try sent message id={request.id} and got no answer: the platform may have "
-                    "accepted it. It is not resent, because the platform's duplicate control is not known to "
-                    "be on (connection extra platform_dedup). Check the delivery status; if it must go out, set "
-                    "resend_unconfirmed=True on this task and clear it."
-                )
-        if store is not None:
-            store.set(key, {"state": "in_flight", "id": request.id})
-        try:
-            result = self.hook.send(request)
-        except TransportError as exc:
-            if exc.ambiguous:
-                raise  # stays "in_flight": the next try decides as above
-            self._clear(store, key)  # it never left: nothing was accepted
-            if not exc.retryable:
-                raise AirflowFailException(str(exc)) from exc
-            raise
-        except MessagingApiError as exc:
-            self._clear(store, key)  # the platform answered: nothing was accepted
-            if not exc.retryable:
-                raise AirflowFailException(str(exc)) from exc
-            raise
+            guard = ExactlyOnceSend(ledger_for(context), platform_dedup=self.hook.settings.platform_dedup,
+                                    resend_unconfirmed=self.resend_unconfirmed)
+            result = guard.send(request, self.hook.send)
         self.log.info("%s message id=%s to %s accepted: mtNum=%s%s", request.channel.value, request.id,
-                      _mask_number(request.dest_addr), result.mt_num, " (already accepted earlier)" if result.duplicate else "")
-        if store is not None:
-            store.set(key, {"state": "sent", "id": request.id, "mt_num": result.mt_num, "duplicate": result.duplicate})
-        return self._xcom(request, result.mt_num, result.duplicate)
-
-    @staticmethod
-    def _clear(store: Any, key: str) -> None:
-        if store is not None:
-            store.set(key, {"state": "failed"})
-
-    def _xcom(self, request: SendRequest, mt_num: str | None, duplicate: bool) -> dict[str, Any]:
-        return {
-            "mt_num": mt_num,
-            "id": request.id,
-            "dest_addr": request.dest_addr,
-            "channel": request.channel.value,
-            "duplicate": duplicate,
-        }
+                      mask_number(request.dest_addr), result.mt_num,
+                      " (already accepted earlier)" if result.duplicate else "")
+        return send_xcom(request, result)
 
 
 class SendViberMessageOperator(BaseSendMessageOperator):
@@ -207,7 +169,7 @@ class SendViberMessageOperator(BaseSendMessageOperator):
     :param message_id: partner id; default: a deterministic digest (see ``default_message_id``).
     """
 
-    channel = Channel.VIBER
+    channel = "VIBER"
     template_fields: Sequence[str] = (*BaseSendMessageOperator.template_fields, "button_caption", "button_url")
 
     def __init__(self, *, button_caption: str | None = None, button_url: str | None = None, **kwargs: Any) -> None:
@@ -226,5 +188,5 @@ class SendWhatsAppMessageOperator(BaseSendMessageOperator):
     See ``SendViberMessageOperator`` for the other arguments.
     """
 
-    channel = Channel.WHATSAPP
+    channel = "WHATSAPP"
     ui_color = "#25d366"

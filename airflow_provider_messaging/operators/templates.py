@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_messaging.exceptions import MessagingApiError
-from airflow_provider_messaging.hooks._templates import IF_EXISTS_CHOICES
+from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.hooks.messaging import MessagingHook
-from airflow_provider_messaging.models.base import InvalidMessageError
-from airflow_provider_messaging.models.templates import WHATSAPP_VARIABLE, TemplateRequest
+from airflow_provider_messaging.models.codes import WHATSAPP_VARIABLE, check_if_exists
+from airflow_provider_messaging.operators.failures import fail_without_retries
 
 if TYPE_CHECKING:
     import jinja2
+
+    from airflow_provider_messaging.models.templates import TemplateRequest
+
 
 
 def protect_placeholders(text: str) -> str:
@@ -56,7 +58,7 @@ class CreateTemplateOperator(BaseOperator):
     def __init__(
         self,
         *,
-        template: Mapping[str, Any] | TemplateRequest,
+        template: Mapping[str, Any] | TemplateRequest | str,
         messaging_conn_id: str = MessagingHook.default_conn_name,
         if_exists: Literal["fail", "skip"] = "fail",
         strict_enums: bool = True,
@@ -64,8 +66,7 @@ class CreateTemplateOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if if_exists not in IF_EXISTS_CHOICES:
-            raise ValueError(f"if_exists must be 'fail' or 'skip', got {if_exists!r}")
+        check_if_exists(if_exists)
         self.template = template
         self.messaging_conn_id = messaging_conn_id
         self.if_exists = if_exists
@@ -90,6 +91,8 @@ class CreateTemplateOperator(BaseOperator):
 
     def build_request(self) -> TemplateRequest:
         """The validated template (after templating), or ``InvalidMessageError``."""
+        from airflow_provider_messaging.models.templates import TemplateRequest
+
         template: Any = self.template
         if isinstance(template, TemplateRequest):
             return template
@@ -103,16 +106,12 @@ class CreateTemplateOperator(BaseOperator):
                                      extra_categories=self.extra_categories)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        try:
+        from airflow_provider_messaging.xcom import template_xcom
+
+        with fail_without_retries():
             request = self.build_request()
-        except InvalidMessageError as exc:
-            raise AirflowFailException(str(exc)) from None
-        try:
-            result = self.hook.create_template(request, if_exists=self.if_exists)
-        except ValueError as exc:  # the connection has no api_key
-            raise AirflowFailException(str(exc)) from None
-        except MessagingApiError as exc:
-            if not exc.retryable:
-                raise AirflowFailException(str(exc)) from exc
-            raise
-        return result.to_xcom()
+            try:
+                result = self.hook.create_template(request, if_exists=self.if_exists)
+            except ValueError as exc:  # the connection has no api_key
+                raise AirflowFailException(str(exc)) from None
+        return template_xcom(result)

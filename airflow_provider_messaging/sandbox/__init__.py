@@ -8,4 +8,4 @@ airflow_provider_messaging.sandbox`` runs it from the command line; the pytest p
 from airflow_provider_messaging.sandbox.server import DEFAULT_SERVICE_NUMBER, Sandbox
 from airflow_provider_messaging.sandbox.state import DEDUP_MODES, FAULTS, OUTCOMES, SandboxMessage
 
-__all__ = ["Sandbox", "SandboxMessage", "OUTCOMES", "FAULTS", "DEDUP_MODES", "DEFAULT_SERVICE_NUMBER"]
+__all__ = ["DEDUP_MODES", "DEFAULT_SERVICE_NUMBER", "FAULTS", "OUTCOMES", "Sandbox", "SandboxMessage"]

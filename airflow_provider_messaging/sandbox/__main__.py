@@ -1,12 +1,13 @@
 """Command line: ``python -m airflow_provider_messaging.sandbox --port 8085``.
 
-Prints the Airflow connection URI and an ``AIRFLOW_CONN_MESSAGING_DEFAULT=...`` line, then
-serves until Ctrl-C (or SIGTERM).
+Prints the Airflow connection URI and a line to paste into a shell as it is
+(``export AIRFLOW_CONN_MESSAGING_DEFAULT='...'``), then serves until Ctrl-C (or SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name, value = sandbox.env_var()
         print(f"Messaging sandbox listening on {sandbox.url}")
         print(f"Connection URI: {sandbox.connection_uri}")
-        print(f"{name}={value}", flush=True)
+        print(f"export {name}={shlex.quote(value)}", flush=True)
         try:
             while not stop.wait(0.5):
                 pass

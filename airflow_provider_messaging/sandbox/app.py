@@ -17,11 +17,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from starlette.routing import Route
 from pydantic import BaseModel, Field
+from starlette.routing import Route
 
 from airflow_provider_messaging.models import limits
-from airflow_provider_messaging.models.codes import SEND_ERRORS, TEMPLATE_ANSWER_CODES, TEMPLATE_NAME_EXISTS, TEMPLATE_OK
+from airflow_provider_messaging.models.codes import (
+    SEND_ERRORS,
+    TEMPLATE_ANSWER_CODES,
+    TEMPLATE_NAME_EXISTS,
+    TEMPLATE_OK,
+)
 from airflow_provider_messaging.sandbox.state import (
     FAULT_ENDPOINTS,
     FAULTS,
@@ -186,6 +191,7 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
     async def send_endpoint(request: Request) -> Response:
         body, refused = await authenticated_body(request)
         if body is None:
+            assert refused is not None
             return refused
         retry_after = state.throttle()
         if retry_after is not None:
@@ -217,6 +223,7 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
     async def status_endpoint(request: Request) -> Response:
         body, refused = await authenticated_body(request)
         if body is None:
+            assert refused is not None
             return refused
         fault = state.take_fault("status")
         if fault is not None:

@@ -324,4 +324,4 @@ class Sandbox:
             time.sleep(interval)
 
 
-__all__ = ["Sandbox", "OUTCOMES", "DEFAULT_SERVICE_NUMBER"]
+__all__ = ["DEFAULT_SERVICE_NUMBER", "OUTCOMES", "Sandbox"]

@@ -30,7 +30,7 @@ from airflow_provider_messaging.models.codes import (
     DeliveryFailure,
     DeliveryStatus,
 )
-from airflow_provider_messaging.models.status import DELIVERY_OUTCOMES, PENDING, STATUS_OUTCOMES
+from airflow_provider_messaging.models.outcomes import DELIVERY_OUTCOMES, PENDING, STATUS_OUTCOMES
 from airflow_provider_messaging.sandbox.validation import normalize_recipient
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ symbols."). No rejection ever echoes the password or the API key.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from airflow_provider_messaging.models import limits
 from airflow_provider_messaging.models.codes import (
@@ -354,12 +355,13 @@ def validate_send(body: dict[str, Any], *, viber_sessions: bool = False) -> Send
         return SendRejection(7, "message.data.serviceNumber is required")
     if not isinstance(service, str) or not service.strip():
         return SendRejection(7, "message.data.serviceNumber must be a non-empty string")
-    for check in (
+    checks: tuple[Callable[[], SendRejection | None], ...] = (
         lambda: _check_ttl(channel, data),
         lambda: _check_content(channel, data, viber_sessions),
         lambda: _check_schedule(body),
         lambda: _check_envelope_options(body),
-    ):
+    )
+    for check in checks:
         rejection = check()
         if rejection:
             return rejection
@@ -409,7 +411,7 @@ class TemplateRejection:
     description: str
 
 
-def _nonempty_str(value: Any) -> bool:
+def _nonempty_str(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 

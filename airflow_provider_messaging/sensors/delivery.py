@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-import json
-import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue, conf
 from airflow.sdk.exceptions import (
@@ -22,82 +19,17 @@ from airflow.sdk.exceptions import (
 
 from airflow_provider_messaging.exceptions import MessagingApiError
 from airflow_provider_messaging.hooks.messaging import MessagingHook
-from airflow_provider_messaging.models.status import (
+from airflow_provider_messaging.models.outcomes import (
     DEFAULT_STATUS_BATCH,
     FINAL_OUTCOMES,
-    DeliveryReport,
     check_batch_size,
     check_outcomes,
-    outcome_from_xcom,
-    statuses_to_xcom,
 )
-from airflow_provider_messaging.triggers.delivery import EVENT_SUCCESS, EVENT_TIMEOUT, DeliveryStatusTrigger
+from airflow_provider_messaging.triggers.events import EVENT_SUCCESS, EVENT_TIMEOUT
+from airflow_provider_messaging.xcom import outcome_from_xcom, resolve_mt_nums, statuses_to_xcom
 
-_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-def resolve_mt_nums(value: Any) -> tuple[list[str], list[str]]:
-    """Flatten what ``mt_nums`` may be into mtNums (order kept, duplicates dropped).
-
-    Accepted: an mtNum (str or int); a comma/space separated string; a JSON (or Python literal)
-    list rendered into a string; a send operator's XCom ``{"mt_num", "id", ...}``; and any list
-    or sequence of these (a mapped send task's output).
-
-    :return: ``(mt_nums, untracked)`` where ``untracked`` describes send results without an mtNum
-        (a duplicate of a message the platform had already accepted: there is nothing to track).
-    """
-    found: dict[str, None] = {}
-    untracked: list[str] = []
-
-    def walk(item: Any) -> None:
-        if item is None:
-            return
-        if isinstance(item, bool):
-            raise ValueError(f"mt_nums: {item!r} is not an mtNum")
-        if isinstance(item, int):
-            found.setdefault(str(item), None)
-        elif isinstance(item, str):
-            text = item.strip()
-            if text[:1] in "[{(":
-                walk(_literal(text))
-            else:
-                for part in _SEPARATORS.split(text):
-                    if part:
-                        found.setdefault(part, None)
-        elif isinstance(item, Mapping):
-            if "mt_num" not in item and "mtNum" not in item:
-                raise ValueError(
-                    "mt_nums: a dict must be a send task's result with an 'mt_num' key, got keys "
-                    f"{sorted(map(str, item))[:8]}"
-                )
-            mt_num = item.get("mt_num", item.get("mtNum"))
-            if mt_num in (None, ""):
-                untracked.append(f"id={item.get('id')!r}" + (" (duplicate)" if item.get("duplicate") else ""))
-            else:
-                walk(str(mt_num))
-        elif isinstance(item, Sequence):
-            # by index: a mapped task's lazy XCom sequence knows its length, iterating past it is noisy
-            for index in range(len(item)):
-                walk(item[index])
-        elif isinstance(item, Iterable):
-            for sub in item:
-                walk(sub)
-        else:
-            raise ValueError(f"mt_nums: cannot read mtNums from a {type(item).__name__}")
-
-    walk(value)
-    return list(found), untracked
-
-
-def _literal(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        try:
-            return ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"mt_nums: cannot read {text[:80]!r} as a list of mtNums") from None
-
+if TYPE_CHECKING:
+    from airflow_provider_messaging.models.status import DeliveryReport
 
 class DeliveryStatusSensor(BaseSensorOperator):
     """Wait until every message is final (delivered, undeliverable, expired, deleted, rejected).
@@ -150,7 +82,7 @@ class DeliveryStatusSensor(BaseSensorOperator):
     # --- helpers ---------------------------------------------------------------------------------
     def tracked_mt_nums(self) -> list[str]:
         """The rendered ``mt_nums`` as a flat list (read once per task run)."""
-        cached = self.__dict__.get("_tracked")
+        cached: list[str] | None = self.__dict__.get("_tracked")
         if cached is not None:
             return cached
         try:
@@ -225,6 +157,8 @@ class DeliveryStatusSensor(BaseSensorOperator):
             raise
         if first.is_done:
             return first.xcom_value
+        from airflow_provider_messaging.triggers.delivery import DeliveryStatusTrigger
+
         remaining = max(0.0, self.timeout - (time.monotonic() - started))
         self.defer(
             trigger=DeliveryStatusTrigger(

@@ -10,24 +10,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_messaging.exceptions import MessagingApiError
-from airflow_provider_messaging.hooks._status import normalise_mt_nums
 from airflow_provider_messaging.hooks.messaging import MessagingHook
-from airflow_provider_messaging.models.status import (
-    DEFAULT_STATUS_BATCH,
-    DeliveryReport,
-    check_batch_size,
-    statuses_to_xcom,
-)
+from airflow_provider_messaging.models.outcomes import DEFAULT_STATUS_BATCH, check_batch_size, normalise_mt_nums
+from airflow_provider_messaging.triggers.events import EVENT_ERROR, EVENT_SUCCESS, EVENT_TIMEOUT
+from airflow_provider_messaging.xcom import statuses_to_xcom
 
-#: Event ``status`` values.
-EVENT_SUCCESS = "success"
-EVENT_TIMEOUT = "timeout"
-EVENT_ERROR = "error"
+if TYPE_CHECKING:
+    from airflow_provider_messaging.models.status import DeliveryReport
+
+__all__ = ["EVENT_ERROR", "EVENT_SUCCESS", "EVENT_TIMEOUT", "DeliveryStatusTrigger"]
 
 
 class DeliveryStatusTrigger(BaseTrigger):
@@ -64,7 +60,7 @@ class DeliveryStatusTrigger(BaseTrigger):
         end_time: float | None = None,
         batch_size: int = DEFAULT_STATUS_BATCH,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow: untyped
         self.mt_nums = normalise_mt_nums(mt_nums)
         self.messaging_conn_id = messaging_conn_id
         self.poll_interval = max(0.0, float(poll_interval))
@@ -97,7 +93,7 @@ class DeliveryStatusTrigger(BaseTrigger):
         }
         if status == EVENT_ERROR:
             payload["fatal"] = fatal
-        return TriggerEvent(payload)
+        return TriggerEvent(payload)  # type: ignore[no-untyped-call]  # Airflow: untyped
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until every message is final, the deadline passes, or a non-transient error."""
@@ -107,10 +103,10 @@ class DeliveryStatusTrigger(BaseTrigger):
         total = len(pending)
         last_error: str | None = None
         try:
-            async with await hook.async_client() as client:
+            async with await hook.get_async_conn() as client:
                 while True:
                     try:
-                        reports.update(await hook.aget_statuses(pending, self.batch_size, client=client))
+                        reports.update(await client.get_statuses(pending, self.batch_size))
                         last_error = None
                     except MessagingApiError as exc:
                         if not exc.retryable:
