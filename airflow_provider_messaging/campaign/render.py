@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
-from airflow_provider_messaging.models.base import InvalidMessageError
+from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.models.send import SendRequest, compose_message, normalize_dest_addr
 
 #: the name the recipient's fields have in templates

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from airflow_provider_messaging.campaign.keys import CampaignKey
-from tests.conftest import task_states, xcom_values
+from tests.helpers.airflow import task_states, xcom_values
 from tests.helpers.campaign import read_jsonl, use_fresh_store
 
 DAGS = "tests/integration/dags/campaign_dags.py"

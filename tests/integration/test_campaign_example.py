@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import task_states, xcom_values
+from tests.helpers.airflow import task_states, xcom_values
 from tests.helpers.campaign import use_fresh_store
 
 BRANCHES = ("report_sent", "clean_list", "review_undelivered")

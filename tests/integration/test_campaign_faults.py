@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import task_states, xcom_values
+from tests.helpers.airflow import task_states, xcom_values
 
 DAGS = "tests/integration/dags/campaign_dags.py"
 N = 1000
