@@ -229,7 +229,9 @@ spec.loader.exec_module(module)
 dag = getattr(module, sys.argv[2])
 t0 = time.perf_counter()
 run = dag.test()
-print(json.dumps({"seconds": time.perf_counter() - t0, "state": str(run.state)}))
+seconds = time.perf_counter() - t0
+tasks = sum((ti.end_date - ti.start_date).total_seconds() for ti in run.get_task_instances())
+print(json.dumps({"seconds": seconds, "tasks": tasks, "state": str(run.state)}))
 '''
 
 
@@ -256,13 +258,16 @@ def part_anchor(work: Path) -> None:
             result = json.loads(out.strip().splitlines()[-1])
             assert result["state"] == "success", result
             seconds[dag_id] = result["seconds"]
+            seconds[dag_id + "_tasks"] = result["tasks"]
         mapped, campaign = seconds["anchor_mapped"] / 200, seconds["anchor_campaign"] / 200
-        print("[3] 200 recipients under dag.test(), same sandbox process")
-        print(f"    mapped SendViberMessageOperator : {seconds['anchor_mapped']:7.2f} s, "
-              f"{mapped * 1000:8.2f} ms/message")
-        print(f"    SendCampaignOperator            : {seconds['anchor_campaign']:7.2f} s, "
-              f"{campaign * 1000:8.2f} ms/message")
-        print(f"    per-message cost ratio mapped / campaign : {mapped / campaign:8.1f}x")
+        print("[3] 200 recipients under dag.test(), same sandbox process (wall clock of the run; in brackets the")
+        print("    tasks' own run time, without dag.test's scheduling loop)")
+        rows = (("mapped SendViberMessageOperator", "anchor_mapped"), ("SendCampaignOperator", "anchor_campaign"))
+        for label, key in rows:
+            print(f"    {label:<31} : {seconds[key]:7.2f} s, {seconds[key] / 200 * 1000:8.2f} ms/message "
+                  f"({seconds[key + '_tasks']:6.2f} s, {seconds[key + '_tasks'] / 200 * 1000:7.2f} ms/message)")
+        ratio_tasks = seconds["anchor_mapped_tasks"] / seconds["anchor_campaign_tasks"]
+        print(f"    per-message cost ratio mapped / campaign : {mapped / campaign:8.1f}x ({ratio_tasks:.1f}x)")
     finally:
         sandbox.stop()
 
@@ -273,7 +278,7 @@ def main(argv: list[str]) -> None:
     try:
         if "--skip-latency" not in argv:
             part_latency(n, work)
-        part_overhead(min(n, 20_000), work)
+        part_overhead(min(n, 5_000), work)
         if "--skip-anchor" not in argv:
             part_anchor(work)
     finally:
