@@ -33,6 +33,32 @@ def report_path_for(results_path: Any) -> Any:
     return results_path.parent / f"{stem}.report.html"
 
 
+class AdviceOnce:
+    """A logger for the client of a campaign: the client's per-message advice (``Message id=...:
+    <advice>``, e.g. the image recommendation) is logged once per distinct advice, at most
+    ``limit`` of them, not once per message; everything else passes through."""
+
+    def __init__(self, log: Any, limit: int = 5) -> None:
+        self._log = log
+        self._seen: set[str] = set()
+        self._limit = limit
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        if msg.startswith("Message id=") and len(args) == 2:
+            advice = str(args[1])
+            if advice in self._seen or len(self._seen) > self._limit:
+                return
+            self._seen.add(advice)
+            if len(self._seen) > self._limit:
+                self._log.warning("Further advice on single messages is not logged for this campaign")
+                return
+            msg = "Campaign message advice (logged once, first for id=%s): %s"
+        self._log.warning(msg, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._log, name)
+
+
 class _Source:
     """The recipients as rows, and an estimate of how many there are (for progress and ETA)."""
 

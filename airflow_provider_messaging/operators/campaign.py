@@ -265,7 +265,8 @@ class SendCampaignOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
         from airflow_provider_messaging.campaign.keys import check_shard
-        from airflow_provider_messaging.campaign.run import CampaignRun
+        from airflow_provider_messaging.campaign.run import AdviceOnce, CampaignRun
+        from airflow_provider_messaging.client.aio import AsyncMessagingClient
         from airflow_provider_messaging.exceptions import InvalidMessageError
         from airflow_provider_messaging.store.airflow import get_store
 
@@ -279,6 +280,12 @@ class SendCampaignOperator(BaseOperator):
             results_path = storage_path(self.results_path) if self.results_path else self.default_results_path(context)
         except (InvalidMessageError, ValueError) as exc:
             raise AirflowFailException(f"campaign not started: {exc}") from None
+        settings = self.hook.settings  # read (and its secrets masked) through the hook
+        client_log = AdviceOnce(self.log)
+
+        async def client() -> AsyncMessagingClient:
+            return AsyncMessagingClient(settings, logger=client_log)
+
         run = CampaignRun(
             recipients=recipients,
             recipients_format=self.recipients_format,
@@ -288,8 +295,8 @@ class SendCampaignOperator(BaseOperator):
             shard=shard,
             results_path=results_path,
             ledger=get_store(self.store_conn_id).ledger(key.scope),
-            client_factory=self.hook.get_async_conn,
-            platform_dedup=self.hook.settings.platform_dedup,
+            client_factory=client,
+            platform_dedup=settings.platform_dedup,
             concurrency=self.max_concurrency,
             max_rate=self.max_rate,
             resend_unconfirmed=self.resend_unconfirmed,

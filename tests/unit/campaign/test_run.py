@@ -65,3 +65,26 @@ def test_a_file_without_the_number_column_is_refused_naming_it(messaging_sandbox
     with pytest.raises(ValueError, match="no column 'dest_addr'"):
         run.execute()
     assert messaging_sandbox.messages == []
+
+
+def test_the_clients_advice_on_single_messages_is_logged_once_per_campaign(messaging_sandbox, tmp_path, caplog):
+    from airflow_provider_messaging.campaign.run import AdviceOnce
+
+    settings = ClientSettings(base_url=messaging_sandbox.url, login=messaging_sandbox.login,
+                              password=messaging_sandbox.password)
+    store = MessageStore(f"sqlite:///{tmp_path / 'store.db'}")
+    key = CampaignKey.of(campaign_id="advice")
+    template = MessageTemplate(jinja2.Environment(), channel="viber",
+                               fields={"service_number": "S", "image_url": "https://cdn.example/card.gif"})
+    log = logging.getLogger("advice-test")
+
+    async def client() -> AsyncMessagingClient:
+        return AsyncMessagingClient(settings, logger=AdviceOnce(log))
+
+    run = CampaignRun(recipients=[f"7904{i:07d}" for i in range(30)], template=template, key=key,
+                      ledger=store.ledger(key.scope), client_factory=client,
+                      results_path=tmp_path / "advice" / "results.jsonl", platform_dedup=False, log=log)
+    with caplog.at_level(logging.WARNING, logger="advice-test"):
+        assert run.execute()["outcomes"]["accepted"] == 30
+    advice = [r for r in caplog.records if "JPG or PNG" in r.getMessage()]
+    assert len(advice) == 1 and "logged once" in advice[0].getMessage()
