@@ -14,6 +14,8 @@ import hashlib
 from dataclasses import dataclass
 
 _SEP = "\x1f"
+#: the longest scope the message store takes
+SCOPE_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,21 @@ class CampaignKey:
         """``campaign_id`` when given; else DAG, task, logical date or run id (and the map index of
         an instance mapped over something else than ``shard``)."""
         if campaign_id:
-            return cls(key=f"id{_SEP}{campaign_id}", scope=f"campaign:{campaign_id}")
+            return cls(key=f"id{_SEP}{campaign_id}", scope=_scope(f"campaign:{campaign_id}"))
         parts = [dag_id, task_id, run_key] + ([] if map_index is None or map_index < 0 else [str(map_index)])
-        return cls(key=_SEP.join(["run", *parts]), scope="campaign:" + "/".join(parts))
+        return cls(key=_SEP.join(["run", *parts]), scope=_scope("campaign:" + "/".join(parts)))
 
     def partner_id(self, channel: str, recipient: str) -> str:
         """The message's partner id: 32 hex digits."""
         raw = _SEP.join((self.key, channel, recipient))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def _scope(name: str) -> str:
+    """The ledger's scope names are at most ``SCOPE_MAX`` characters: a longer one keeps its start and a digest."""
+    if len(name) <= SCOPE_MAX:
+        return name
+    return name[: SCOPE_MAX - 17] + "~" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
 
 
 def shard_of(recipient: str, count: int) -> int:

@@ -40,3 +40,9 @@ def test_campaign_shards_and_the_shard_argument():
             check_shard(bad)
     with pytest.raises(ValueError, match="n must be a whole number"):
         campaign_shards(0)
+
+
+def test_a_long_campaign_name_gets_a_scope_the_store_takes():
+    key = CampaignKey.of(campaign_id="x" * 300)
+    assert len(key.scope) == 200 and key.scope.startswith("campaign:xxx")
+    assert key.scope != CampaignKey.of(campaign_id="x" * 301).scope
