@@ -29,7 +29,9 @@ from airflow_provider_messaging.store.records import ACCEPTED, FAILED, InFlight,
 
 #: rows read and looked up in the ledger at a time
 CHUNK = 256
-#: the largest group of ids recorded in flight in one transaction (also at most half the concurrency)
+#: ids recorded in flight in one transaction: at least MIN_GROUP (a transaction costs about the same
+#: for 1 or 16 ids), at most MAX_GROUP, else the concurrency
+MIN_GROUP = 8
 MAX_GROUP = 16
 #: answers are written to the ledger when this many are waiting, or after FLUSH_SECONDS; a failure
 #: at once (a failed id left "in flight" by a crash would read as unconfirmed instead of being resent)
@@ -37,6 +39,13 @@ FLUSH_EVERY = 64
 FLUSH_SECONDS = 0.25
 #: platform codes that concern the account, not the message: the campaign stops at the first one
 ACCOUNT_CODES = frozenset({2, 5, 6})
+
+
+def group_size(concurrency: int) -> int:
+    """How many ids are recorded in flight per transaction at ``concurrency``. After a crash, at most
+    ``2 * group_size(c) + c`` ids can be in flight in the ledger without having been sent: the group
+    being handed out, the next one (its commit overlaps the sends), and the requests in flight."""
+    return max(MIN_GROUP, min(concurrency, MAX_GROUP))
 
 
 class CampaignLedger(Protocol):
@@ -123,7 +132,7 @@ class Campaign:
         self._stop_reason: str | None = None
         # two groups at most are recorded in flight ahead of the requests (the one being handed out and
         # the next one's commit): after a crash, at most that many unsent ids read as unconfirmed
-        self.group = max(1, min(self.concurrency // 2, MAX_GROUP))
+        self.group = group_size(self.concurrency)
 
     # --- rows -> messages -------------------------------------------------------------------------
     def _prepare(self, row: InputRow) -> r.RowResult | _Outgoing | None:

@@ -17,7 +17,7 @@ with DAG("campaign_file", schedule=None, start_date=START, params={"recipients":
     # a file named in the run's conf; one message per row, personalised
     SendCampaignOperator(
         task_id="send", channel="viber", recipients="{{ params.recipients }}",
-        text="Hello {{ recipient.name }}, your code is {{ recipient.code }}", max_concurrency=4,
+        text="Hello {{ recipient.name }}, your code is {{ recipient.code }}", max_concurrency=8,
         max_failure_ratio=1.0, progress_interval=1.0,
     )
 
