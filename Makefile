@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/.uv/bin:$(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: uv sync test demo bench sandbox clean
+.PHONY: uv sync test lint demo bench sandbox clean
 
 # uv from PyPI into a private venv (.uv/); if venv is unavailable, a user install.
 uv:
@@ -24,6 +24,12 @@ sync: uv
 
 test: sync
 	$(UV) run --frozen --no-sync python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint + format check) and mypy (strict) on the package; configured in pyproject.toml
+lint: sync
+	$(UV) run --frozen --no-sync ruff check airflow_provider_messaging
+	$(UV) run --frozen --no-sync ruff format --check airflow_provider_messaging
+	$(UV) run --frozen --no-sync mypy
 
 demo: sync
 	$(UV) run --frozen --no-sync python example_dags/run_demo.py

@@ -71,7 +71,7 @@ class InvalidMessageError(PicklableError, ValueError):
             field = ".".join(str(p) for p in err["loc"])
             msg = err["msg"]
             if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
+                msg = msg[len("Value error, ") :]
             # a model-level rule reports "sub.path: rule; other.path: rule": flatten onto the loc
             parts = msg.split("; ")
             if all(_SUBFIELD.match(part) for part in parts):
@@ -81,6 +81,7 @@ class InvalidMessageError(PicklableError, ValueError):
             else:
                 problems.append((field, msg))
         return cls(problems, what)
+
 
 class MessagingApiError(PicklableError):
     """Base of every error the platform (or the way to it) gives."""
@@ -239,7 +240,8 @@ class AmbiguousSendError(TransportError):
         return cls(
             f"{what_happened}; the platform may have accepted the request, so it is not resent (set the "
             "connection extra platform_dedup=true if the platform's duplicate control is on for this account)",
-            ambiguous=True, retryable=False,
+            ambiguous=True,
+            retryable=False,
         )
 
 
@@ -260,9 +262,18 @@ class UnconfirmedSendError(PicklableError):
 SEND_ERROR_CLASSES: dict[int, type[MessagingApiError]] = {
     cls.code: cls
     for cls in (
-        ServiceUnavailableError, InvalidIpAddressError, ThrottledError, InvalidRequestError,
-        InvalidLoginError, InvalidPasswordError, ServiceNumberNotDefinedError, InvalidDestAddrError,
-        InvalidMessageTypeError, DuplicateMessageError, InvalidTtlError, PlatformError,
+        ServiceUnavailableError,
+        InvalidIpAddressError,
+        ThrottledError,
+        InvalidRequestError,
+        InvalidLoginError,
+        InvalidPasswordError,
+        ServiceNumberNotDefinedError,
+        InvalidDestAddrError,
+        InvalidMessageTypeError,
+        DuplicateMessageError,
+        InvalidTtlError,
+        PlatformError,
     )
 }
 
@@ -367,8 +378,10 @@ class TemplateBadRequestError(TemplateError):
     """``message-matcher.saving.bad-request``: a WhatsApp URL button's dynamic-link example is
     missing or wrong (the sandbox and some platforms also use it for other malformed bodies)."""
 
-    fix = ("give every URL button a urlTextExample: a full example link that starts with the url's "
-           "fixed part (and check the field named in the description)")
+    fix = (
+        "give every URL button a urlTextExample: a full example link that starts with the url's "
+        "fixed part (and check the field named in the description)"
+    )
 
 
 class TemplateNameExistsError(TemplateError):
@@ -382,8 +395,10 @@ class TemplateLanguageError(TemplateError):
     """``Invalid language``."""
 
     code = TEMPLATE_INVALID_LANGUAGE
-    fix = ("use a WhatsApp Business Platform language code (ru, en_US, pt_BR) for WhatsApp, an ISO 639-1 "
-           "code (ru, en) for Viber")
+    fix = (
+        "use a WhatsApp Business Platform language code (ru, en_US, pt_BR) for WhatsApp, an ISO 639-1 "
+        "code (ru, en) for Viber"
+    )
 
 
 class TemplateAuthError(TemplateError):
@@ -393,7 +408,7 @@ class TemplateAuthError(TemplateError):
     fix = "check the connection extra api_key (the X-API-KEY of the templates method)"
 
     def _default_message(self) -> str:
-        return (f"the platform refused the API key (HTTP {self.http_status}). To fix: {self.fix}")
+        return f"the platform refused the API key (HTTP {self.http_status}). To fix: {self.fix}"
 
 
 class UnrecognisedTemplateAnswerError(TemplateError):
@@ -427,8 +442,9 @@ def template_error_from_answer(code: str, http_status: int, data: dict[str, Any]
     cls = TEMPLATE_ERROR_CLASSES.get(code)
     if cls is None:
         cls = TemplateAuthError if code == UNAUTHORIZED else UnrecognisedTemplateAnswerError
-    return cls(code=code, http_status=http_status, description=description, retryable=False,
-               body_snippet=snippet or None)
+    return cls(
+        code=code, http_status=http_status, description=description, retryable=False, body_snippet=snippet or None
+    )
 
 
 def template_error_from_response(
@@ -446,9 +462,13 @@ def template_error_from_response(
     if isinstance(code, str) and code != TEMPLATE_OK and (code in TEMPLATE_ERROR_CLASSES or code == UNAUTHORIZED):
         return template_error_from_answer(code, http_status, data, snippet)
     if http_status in (401, 403):
-        return TemplateAuthError(code=UNAUTHORIZED, http_status=http_status, retryable=False,
-                                 retry_after=parse_retry_after(retry_after), body_snippet=snippet or None)
+        return TemplateAuthError(
+            code=UNAUTHORIZED,
+            http_status=http_status,
+            retryable=False,
+            retry_after=parse_retry_after(retry_after),
+            body_snippet=snippet or None,
+        )
     if isinstance(code, str) and code and 400 <= http_status < 500 and http_status != 429:
         return template_error_from_answer(code, http_status, data, snippet)
     return error_from_response(http_status, body, retry_after)
-

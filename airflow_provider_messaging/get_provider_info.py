@@ -37,9 +37,7 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
-        "hooks": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.hooks.messaging"]}
-        ],
+        "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.hooks.messaging"]}],
         "operators": [
             {
                 "integration-name": INTEGRATION,

@@ -111,8 +111,9 @@ class ExactlyOnceSend:
         if prior is not None and prior.state == ACCEPTED:
             from airflow_provider_messaging.models.results import SendResult
 
-            log.info("Message id=%s was accepted by an earlier try (mtNum=%s): not sent again",
-                     partner_id, prior.mt_num)
+            log.info(
+                "Message id=%s was accepted by an earlier try (mtNum=%s): not sent again", partner_id, prior.mt_num
+            )
             return SendResult(mt_num=prior.mt_num, id=partner_id, duplicate=prior.duplicate)
         if prior is not None and prior.state == IN_FLIGHT and not (self.platform_dedup or self.resend_unconfirmed):
             raise UnconfirmedSendError(partner_id)
@@ -126,8 +127,9 @@ class ExactlyOnceSend:
                 return  # it may have been accepted: stays in flight, the next try decides
             if isinstance(outcome, (MessagingApiError, InvalidMessageError)):  # nothing was accepted
                 code = getattr(outcome, "code", None)
-                self.ledger.mark_failed(partner_id, error_code=code if isinstance(code, int) else None,
-                                        reason=str(outcome)[:500])
+                self.ledger.mark_failed(
+                    partner_id, error_code=code if isinstance(code, int) else None, reason=str(outcome)[:500]
+                )
             return  # anything else (a bug, a cancellation): unknown, stays in flight
         self.ledger.mark_accepted(partner_id, outcome.mt_num, duplicate=outcome.duplicate)
 

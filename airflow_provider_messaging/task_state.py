@@ -34,15 +34,22 @@ class TaskStateLedger:
         if state not in (IN_FLIGHT, ACCEPTED, FAILED):
             return None
         code = value.get("error_code")
-        return LedgerRecord(partner_id, str(state), mt_num=value.get("mt_num"), duplicate=bool(value.get("duplicate")),
-                            error_code=code if isinstance(code, int) else None)
+        return LedgerRecord(
+            partner_id,
+            str(state),
+            mt_num=value.get("mt_num"),
+            duplicate=bool(value.get("duplicate")),
+            error_code=code if isinstance(code, int) else None,
+        )
 
     def mark_in_flight(self, partner_id: str) -> None:
         self.store.set(STATE_KEY_PREFIX + partner_id, {"state": IN_FLIGHT, "id": partner_id})
 
     def mark_accepted(self, partner_id: str, mt_num: str | None, *, duplicate: bool = False) -> None:
-        self.store.set(STATE_KEY_PREFIX + partner_id,
-                       {"state": STORED_ACCEPTED, "id": partner_id, "mt_num": mt_num, "duplicate": duplicate})
+        self.store.set(
+            STATE_KEY_PREFIX + partner_id,
+            {"state": STORED_ACCEPTED, "id": partner_id, "mt_num": mt_num, "duplicate": duplicate},
+        )
 
     def mark_failed(self, partner_id: str, *, error_code: int | None = None, reason: str | None = None) -> None:
         # the reason is in the task log already; the store keeps values small

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
 #: Keys of each per-message value in the sensor's XCom (and in the trigger's event).
 REPORT_XCOM_KEYS: tuple[str, ...] = (
-    "status", "status_name", "error_code", "failure", "final", "done_date", "outcome", "id",
+    "status",
+    "status_name",
+    "error_code",
+    "failure",
+    "final",
+    "done_date",
+    "outcome",
+    "id",
 )
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -45,8 +52,16 @@ def report_xcom(report: DeliveryReport) -> dict[str, Any]:
 
 def pending_xcom() -> dict[str, Any]:
     """The per-message value for an mtNum the platform has not reported yet."""
-    return {"status": None, "status_name": None, "error_code": None, "failure": None, "final": False,
-            "done_date": None, "outcome": PENDING, "id": None}
+    return {
+        "status": None,
+        "status_name": None,
+        "error_code": None,
+        "failure": None,
+        "final": False,
+        "done_date": None,
+        "outcome": PENDING,
+        "id": None,
+    }
 
 
 def statuses_to_xcom(reports: Mapping[str, DeliveryReport], mt_nums: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -56,14 +71,24 @@ def statuses_to_xcom(reports: Mapping[str, DeliveryReport], mt_nums: Iterable[st
 
 def send_xcom(request: SendRequest, result: SendResult) -> dict[str, Any]:
     """A send operator's result: ``{"mt_num", "id", "dest_addr", "channel", "duplicate"}``."""
-    return {"mt_num": result.mt_num, "id": request.id, "dest_addr": request.dest_addr,
-            "channel": request.channel.value, "duplicate": result.duplicate}
+    return {
+        "mt_num": result.mt_num,
+        "id": request.id,
+        "dest_addr": request.dest_addr,
+        "channel": request.channel.value,
+        "duplicate": result.duplicate,
+    }
 
 
 def template_xcom(result: TemplateResult) -> dict[str, Any]:
     """``{"name", "channel", "code", "created", "answer"}``: JSON-ready, nothing secret."""
-    return {"name": result.name, "channel": result.channel, "code": result.code,
-            "created": result.created, "answer": result.answer}
+    return {
+        "name": result.name,
+        "channel": result.channel,
+        "code": result.code,
+        "created": result.created,
+        "answer": result.answer,
+    }
 
 
 # --- reading --------------------------------------------------------------------------------------------
@@ -162,8 +187,12 @@ def read_statuses(value: Any) -> dict[str, Mapping[str, Any]]:
         value = parse_rendered(value, "statuses", "the sensor's result")
     if value is None:
         return {}
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) \
-            and all(isinstance(v, Mapping) for v in indexed(value)):
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, (str, bytes))
+        and len(value)
+        and all(isinstance(v, Mapping) for v in indexed(value))
+    ):
         # a mapped sensor's results (one dict per map index): every message of every one of them
         merged: dict[str, Mapping[str, Any]] = {}
         for one in indexed(value):

@@ -17,7 +17,7 @@ from typing import Any, TypeAlias, TypeVar
 
 import httpx
 
-from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, IfExists
+from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, Failure, IfExists
 from airflow_provider_messaging.client.flow import AdaptiveLimit, TokenBucket
 from airflow_provider_messaging.client.settings import ClientSettings
 from airflow_provider_messaging.exceptions import (
@@ -26,7 +26,6 @@ from airflow_provider_messaging.exceptions import (
     MessagingApiError,
     TemplateNameExistsError,
     ThrottledError,
-    TransportError,
     error_from_response,
     template_error_from_response,
 )
@@ -48,6 +47,17 @@ M = TypeVar("M", bound=SendRequest | Mapping[str, Any])
 SendOutcome: TypeAlias = SendResult | MessagingApiError | InvalidMessageError
 BAD_URL_ERRORS = (httpx.InvalidURL, httpx.UnsupportedProtocol)
 NOT_CONNECTED_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def classify(exc: httpx.HTTPError | httpx.InvalidURL, *, answered: bool) -> tuple[Failure, str]:
+    """How an ``httpx`` error got no answer (``answered``: while reading the answer's body)."""
+    if isinstance(exc, NOT_CONNECTED_ERRORS) and not answered:
+        return Failure.NOT_CONNECTED, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure.NO_ANSWER, ""
+    if isinstance(exc, BAD_URL_ERRORS):
+        return Failure.BAD_URL, type(exc).__name__
+    return (Failure.BROKE_OFF, type(exc).__name__) if answered else (Failure.DROPPED, "")
 
 
 def is_throttle(exc: MessagingApiError) -> bool:
@@ -89,9 +99,13 @@ class AsyncMessagingClient(ClientCore):
                     verify = await asyncio.to_thread(ssl.create_default_context, cafile=ca_bundle)
             if self._client is None:
                 self._client = httpx.AsyncClient(
-                    verify=verify, proxy=s.proxy or None, timeout=httpx.Timeout(s.timeout), headers=JSON_HEADERS,
+                    verify=verify,
+                    proxy=s.proxy or None,
+                    timeout=httpx.Timeout(s.timeout),
+                    headers=JSON_HEADERS,
                     # send_many bounds what is in flight; the pool keeps every connection it opened
-                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=None))
+                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
+                )
         return self._client
 
     async def aclose(self) -> None:
@@ -106,47 +120,48 @@ class AsyncMessagingClient(ClientCore):
         await self.aclose()
 
     # --- HTTP ----------------------------------------------------------------------------------------
-    async def post_once(self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None,
-                        repeatable: bool = True, error_parser: ErrorParser = error_from_response) -> httpx.Response:
+    async def post_once(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        repeatable: bool = True,
+        error_parser: ErrorParser = error_from_response,
+    ) -> httpx.Response:
         """One POST, with the sync client's classification of failures."""
         self.check_url(url)
         client = await self.http()
         try:
-            response = await client.send(client.build_request("POST", url, content=body, headers=headers),
-                                         stream=True)
-        except NOT_CONNECTED_ERRORS as exc:
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__  # e.g. a TLS refusal
-            raise self.policy.no_answer(f"could not connect to {url}: {reason}", reached=False,
-                                        repeatable=repeatable) from exc
-        except httpx.TimeoutException as exc:
-            raise self.policy.no_answer(f"no answer from {url} within {self.settings.timeout} s", reached=True,
-                                        repeatable=repeatable) from exc
-        except BAD_URL_ERRORS as exc:
-            raise TransportError(f"cannot send to {url!r}: {type(exc).__name__} (check the connection's host and "
-                                 "paths)", ambiguous=False, retryable=False) from exc
-        except httpx.TransportError as exc:
-            raise self.policy.no_answer(f"the connection to {url} broke after the request was sent",
-                                        reached=True, repeatable=repeatable) from exc
+            response = await client.send(client.build_request("POST", url, content=body, headers=headers), stream=True)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            failure, detail = classify(exc, answered=False)
+            raise self.transport_failure(url, failure, repeatable=repeatable, detail=detail) from exc
         try:
             await response.aread()
-        except httpx.TimeoutException as exc:
-            raise self.policy.no_answer(f"no answer from {url} within {self.settings.timeout} s", reached=True,
-                                        repeatable=repeatable) from exc
-        except httpx.TransportError as exc:  # the answer broke off after the request was sent
-            raise self.policy.no_answer(f"the answer from {url} broke off ({type(exc).__name__})", reached=True,
-                                        repeatable=repeatable) from exc
+        except httpx.HTTPError as exc:
+            failure, detail = classify(exc, answered=True)
+            raise self.transport_failure(url, failure, repeatable=repeatable, detail=detail) from exc
         finally:
             await response.aclose()
         if response.status_code != 200:
             raise self.refused(response, error_parser, response.headers.get("Retry-After"))
         return response
 
-    async def post(self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None, repeatable: bool = True,
-                   error_parser: ErrorParser = error_from_response) -> httpx.Response:
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        repeatable: bool = True,
+        error_parser: ErrorParser = error_from_response,
+    ) -> httpx.Response:
         """POST an already serialised body under the retry policy (the sync client's ``post``)."""
         return await self.policy.acall(
             lambda: self.post_once(url, body, headers=headers, repeatable=repeatable, error_parser=error_parser),
-            sleep=self.sleep)
+            sleep=self.sleep,
+        )
 
     # --- the platform's methods (see MessagingClient for their contracts) ------------------------------
     async def send(self, message: SendRequest | Mapping[str, Any]) -> SendResult:
@@ -158,8 +173,9 @@ class AsyncMessagingClient(ClientCore):
             return self.duplicate_result(request)
         return self.send_result(request, response)
 
-    async def get_statuses(self, mt_nums: Iterable[str | int] | str,
-                           batch_size: int = DEFAULT_STATUS_BATCH) -> dict[str, DeliveryReport]:
+    async def get_statuses(
+        self, mt_nums: Iterable[str | int] | str, batch_size: int = DEFAULT_STATUS_BATCH
+    ) -> dict[str, DeliveryReport]:
         """Current delivery reports; see :meth:`MessagingClient.get_statuses`."""
         check_batch_size(batch_size)
         wanted = normalise_mt_nums(mt_nums)
@@ -180,8 +196,9 @@ class AsyncMessagingClient(ClientCore):
         """Create an operator template; see :meth:`MessagingClient.create_template`."""
         request, body, headers = self.prepare_template(template, if_exists, strict_enums, extra_categories)
         try:
-            response = await self.post(self.settings.template_url, body, headers=headers,
-                                       error_parser=template_error_from_response)
+            response = await self.post(
+                self.settings.template_url, body, headers=headers, error_parser=template_error_from_response
+            )
             return self.template_result(request, response)
         except TemplateNameExistsError as exc:
             return self.template_exists(request, exc, if_exists)

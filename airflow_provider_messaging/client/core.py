@@ -5,11 +5,14 @@ secret scrubbing and recipient masking. Only the transport differs (``requests``
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
+
+from pydantic_core import from_json
 
 from airflow_provider_messaging.client.redact import Scrubber, mask_number
 from airflow_provider_messaging.client.retry import RetryPolicy
@@ -68,6 +71,16 @@ def with_default_service_number(message: Mapping[str, Any], service_number: str 
     return {**message, "message": {**inner, "data": data}}  # type: ignore[dict-item]
 
 
+class Failure(enum.Enum):
+    """How a request got no answer (each client maps its HTTP library's errors onto these)."""
+
+    NOT_CONNECTED = "the request never left: safe to resend"
+    NO_ANSWER = "sent, then no answer in time"
+    DROPPED = "sent, then the connection broke"
+    BROKE_OFF = "the answer started and broke off"
+    BAD_URL = "the URL cannot be sent to"
+
+
 def url_problem(url: str) -> str | None:
     """What makes ``url`` unusable (no http(s) scheme, no host, a space in the host, a bad port), or None."""
     try:
@@ -90,9 +103,13 @@ class ClientCore:
     def __init__(self, settings: ClientSettings, *, logger: logging.Logger | Any = None) -> None:
         self.settings = settings
         self.log = logger or logging.getLogger("airflow_provider_messaging.client")
-        self.policy = RetryPolicy(max_retries=settings.max_retries, backoff_initial=settings.backoff_initial,
-                                  backoff_max=settings.backoff_max, max_retry_after=settings.max_retry_after,
-                                  logger=self.log)
+        self.policy = RetryPolicy(
+            max_retries=settings.max_retries,
+            backoff_initial=settings.backoff_initial,
+            backoff_max=settings.backoff_max,
+            max_retry_after=settings.max_retry_after,
+            logger=self.log,
+        )
         self.scrubber = Scrubber((settings.password, settings.api_key or ""), login=settings.login)
         #: status requests made by this client, for logs and benchmarks
         self.status_requests = 0
@@ -110,19 +127,36 @@ class ClientCore:
             return
         problem = url_problem(url)
         if problem:
-            raise TransportError(f"cannot send to {url!r}: {problem} (check the connection's host and paths)",
-                                 ambiguous=False, retryable=False)
+            raise self.transport_failure(url, Failure.BAD_URL, repeatable=True, detail=problem)
         self.good_urls.add(url)
 
-    def refused(self, answer: Answer, parser: Any = error_from_response,
-                retry_after: str | None = None) -> MessagingApiError:
+    def transport_failure(self, url: str, failure: Failure, *, repeatable: bool, detail: str = "") -> TransportError:
+        """The error of a request that got no answer, worded the same by both clients; whether it may
+        be retried is the retry policy's ambiguity rule."""
+        if failure is Failure.BAD_URL:
+            return TransportError(
+                f"cannot send to {url!r}: {detail} (check the connection's host and paths)",
+                ambiguous=False,
+                retryable=False,
+            )
+        text = {
+            Failure.NOT_CONNECTED: f"could not connect to {url}: {detail}",
+            Failure.NO_ANSWER: f"no answer from {url} within {self.settings.timeout} s",
+            Failure.DROPPED: f"the connection to {url} broke after the request was sent",
+            Failure.BROKE_OFF: f"the answer from {url} broke off ({detail})",
+        }[failure]
+        return self.policy.no_answer(text, reached=failure is not Failure.NOT_CONNECTED, repeatable=repeatable)
+
+    def refused(
+        self, answer: Answer, parser: Any = error_from_response, retry_after: str | None = None
+    ) -> MessagingApiError:
         """The typed error of an answer, scrubbed of the connection's secrets."""
         return self.scrubber.error(parser(answer.status_code, answer.content, retry_after))
 
     def json_object(self, answer: Answer) -> dict[str, Any]:
         """A 200 answer's JSON object; anything else is an unexpected answer (not retried)."""
         try:
-            data = json.loads(answer.content) if answer.content else {}
+            data = from_json(answer.content) if answer.content else {}
         except ValueError:
             raise self.refused(answer) from None
         if not isinstance(data, dict):
@@ -137,12 +171,14 @@ class ClientCore:
             request = message
         else:
             request = SendRequest.parse(
-                with_default_service_number(message, self.settings.default_service_number), "message")
+                with_default_service_number(message, self.settings.default_service_number), "message"
+            )
         request.check_account(viber_sessions=self.settings.viber_sessions)
         for advice in request.advisories():
             self.log.warning("Message id=%s: %s", request.id, advice)
-        self.log.debug("Sending %s message id=%s to %s", request.channel.value, request.id,
-                       mask_number(request.dest_addr))
+        self.log.debug(
+            "Sending %s message id=%s to %s", request.channel.value, request.id, mask_number(request.dest_addr)
+        )
         body = self.credentials_json + b"," + request.model_dump_json(by_alias=True, exclude_none=True).encode()[1:]
         return request, body
 
@@ -187,10 +223,11 @@ class ClientCore:
         else:
             request = TemplateRequest.parse(template, strict_enums=strict_enums, extra_categories=extra_categories)
         if not self.settings.api_key:
-            raise ValueError(f"{self.settings.where()}the extra 'api_key' (the X-API-KEY of the templates method) "
-                             "is required to create templates")
-        self.log.info("Creating %s template %r at %s", request.channel.value, request.name,
-                      self.settings.template_url)
+            raise ValueError(
+                f"{self.settings.where()}the extra 'api_key' (the X-API-KEY of the templates method) "
+                "is required to create templates"
+            )
+        self.log.info("Creating %s template %r at %s", request.channel.value, request.name, self.settings.template_url)
         return request, dumps(request.to_wire()), {API_KEY_HEADER: self.settings.api_key}
 
     def template_result(self, request: TemplateRequest, answer: Answer) -> TemplateResult:
@@ -200,27 +237,40 @@ class ClientCore:
         if code != TEMPLATE_OK:
             raise self.scrubber.error(template_error_from_answer(str(code), answer.status_code, data))
         self.log.info("Created %s template %r", request.channel.value, request.name)
-        return TemplateResult(name=request.name, channel=request.channel.value, code=TEMPLATE_OK, created=True,
-                              answer=data)
+        return TemplateResult(
+            name=request.name, channel=request.channel.value, code=TEMPLATE_OK, created=True, answer=data
+        )
 
     def template_exists(self, request: TemplateRequest, exc: TemplateNameExistsError, if_exists: str) -> TemplateResult:
-        """"already exists": our own earlier attempt (its answer lost), done (``skip``), or raised."""
+        """ "already exists": our own earlier attempt (its answer lost), done (``skip``), or raised."""
         channel = request.channel.value
-        if exc.after_unanswered_attempt:
+        note = None
+        if exc.after_unanswered_attempt:  # our own earlier attempt most likely created it
             self.log.warning(
                 "%s template %r: an earlier attempt got no answer and the retry was told the name "
-                "already exists: the earlier attempt created it", channel, request.name)
-            answer = {"code": exc.code, "description": exc.description,
-                      "note": "created by an earlier attempt whose answer was lost"}
-            return TemplateResult(name=request.name, channel=channel, code=str(exc.code), created=True,
-                                  answer={k: v for k, v in answer.items() if v is not None})
-        if if_exists == "fail":
+                "already exists: the earlier attempt created it",
+                channel,
+                request.name,
+            )
+            note = "created by an earlier attempt whose answer was lost"
+        elif if_exists == "fail":
             raise exc
-        self.log.info("%s template %r already exists on the platform (%s): nothing created, treated as done "
-                      "(if_exists='skip')", channel, request.name, exc.description or exc.code)
-        refused = {"code": exc.code, "description": exc.description}
-        return TemplateResult(name=request.name, channel=channel, code=str(exc.code), created=False,
-                              answer={k: v for k, v in refused.items() if v is not None})
+        else:
+            self.log.info(
+                "%s template %r already exists on the platform (%s): nothing created, treated as done "
+                "(if_exists='skip')",
+                channel,
+                request.name,
+                exc.description or exc.code,
+            )
+        answer = {"code": exc.code, "description": exc.description, "note": note}
+        return TemplateResult(
+            name=request.name,
+            channel=channel,
+            code=str(exc.code),
+            created=note is not None,
+            answer={k: v for k, v in answer.items() if v is not None},
+        )
 
     # --- credentials check ----------------------------------------------------------------------------
     def credentials_probe(self) -> bytes:
@@ -232,8 +282,9 @@ class ClientCore:
         """What the probe's answer says: codes 5/6 bad credentials, 2 a blocked IP; a validation code
         (4, 7, 8, 9, 11) means the credentials were accepted."""
         if exc is None:
-            return False, ("the platform accepted an empty request: check that host and send_path point at the "
-                           "send method")
+            return False, (
+                "the platform accepted an empty request: check that host and send_path point at the send method"
+            )
         if isinstance(exc, (InvalidLoginError, InvalidPasswordError)):
             return False, f"the platform refused the credentials: {exc}"
         if isinstance(exc, InvalidIpAddressError):

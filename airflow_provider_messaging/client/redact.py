@@ -35,8 +35,9 @@ class Scrubber:
             candidates.add(login)
         variants = set(candidates)
         for _ in range(2):
-            variants |= {form for v in variants for form in
-                         (json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1])}
+            variants |= {
+                form for v in variants for form in (json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1])
+            }
         self.secrets = sorted(variants, key=len, reverse=True)
 
     def text(self, value: Any) -> Any:

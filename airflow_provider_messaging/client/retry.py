@@ -55,8 +55,11 @@ class RetryPolicy:
         if not (isinstance(exc, MessagingApiError) and exc.retryable):
             return False
         if (exc.retry_after or 0.0) > self.max_retry_after:
-            self.log.warning("The platform asks to retry after %.0f s, longer than max_retry_after (%.0f s): "
-                             "not waiting in-process", exc.retry_after, self.max_retry_after)
+            self.log.warning(
+                "The platform asks to retry after %.0f s, longer than max_retry_after (%.0f s): not waiting in-process",
+                exc.retry_after,
+                self.max_retry_after,
+            )
             return False
         return True
 
@@ -83,7 +86,8 @@ class RetryPolicy:
             wait=lambda state: self.wait(state.attempt_number + 1, state.outcome.exception()),
             sleep=sleep,
             before_sleep=lambda state: self.warn(
-                state.attempt_number + 1, state.outcome.exception(), state.next_action.sleep),
+                state.attempt_number + 1, state.outcome.exception(), state.next_action.sleep
+            ),
             reraise=True,
         )
 
@@ -111,8 +115,7 @@ class RetryPolicy:
         result: T = tenacity.Retrying(**self.options(sleep))(tracked.run, attempt)
         return result
 
-    async def acall(self, attempt: Callable[[], Awaitable[T]], *,
-                    sleep: Callable[[float], Awaitable[None]]) -> T:
+    async def acall(self, attempt: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[None]]) -> T:
         """Run ``attempt`` under the policy (async): the same decisions as :meth:`call`."""
         tracked = Unanswered()
         try:

@@ -11,6 +11,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -74,8 +75,9 @@ class ClientSettings:
                 raise ValueError(f"{key!r} must be >= 0 seconds")
 
     def __repr__(self) -> str:  # the credentials never reach a log line through a repr
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                          if f.name not in SECRET_FIELDS)
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.name not in SECRET_FIELDS
+        )
         return f"ClientSettings({shown}, login=***, password=***, api_key=***)"
 
     # --- derived ---------------------------------------------------------------------------------
@@ -85,15 +87,15 @@ class ClientSettings:
             return path_or_url
         return f"{self.base_url.rstrip('/')}/{path_or_url.lstrip('/')}"
 
-    @property
+    @cached_property
     def send_url(self) -> str:
         return self.url(self.send_path)
 
-    @property
+    @cached_property
     def status_url(self) -> str:
         return self.url(self.status_path)
 
-    @property
+    @cached_property
     def template_url(self) -> str:
         return self.url(self.templates_url)
 
@@ -136,8 +138,7 @@ class ClientSettings:
         if not conn.login or not conn.password:
             raise ValueError(f"connection {name!r}: login and password (the partner's credentials) are required")
         try:
-            return cls(base_url=host, login=conn.login, password=conn.password, conn_id=name,
-                       **extras_from(extra))
+            return cls(base_url=host, login=conn.login, password=conn.password, conn_id=name, **extras_from(extra))
         except ValueError as exc:
             raise ValueError(f"connection {name!r}: {exc}") from None
 
@@ -167,10 +168,15 @@ def extras_from(extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 NUMERIC_EXTRAS: dict[str, type] = {
-    "timeout": float, "max_retries": int, "backoff_initial": float, "backoff_max": float, "max_retry_after": float,
+    "timeout": float,
+    "max_retries": int,
+    "backoff_initial": float,
+    "backoff_max": float,
+    "max_retry_after": float,
 }
 SECRET_FIELDS = frozenset({"login", "password", "api_key"})
 #: Every connection extra the settings read (``scheme`` only for a host without one).
-KNOWN_EXTRAS = frozenset(f.name for f in dataclasses.fields(ClientSettings)
-                         if f.name not in ("base_url", "login", "password", "conn_id")) | {"scheme"}
+KNOWN_EXTRAS = frozenset(
+    f.name for f in dataclasses.fields(ClientSettings) if f.name not in ("base_url", "login", "password", "conn_id")
+) | {"scheme"}
 DEFAULTS = ClientSettings(base_url="http://defaults.invalid", login="-", password="-")

@@ -1,7 +1,7 @@
 """``MessagingClient``: the platform's REST API over one ``requests.Session``. No Airflow imports.
 
-    with MessagingClient(ClientSettings(base_url=..., login=..., password=...)) as client:
-        result = client.send({"destAddr": "79001234567", "message": {...}})
+with MessagingClient(ClientSettings(base_url=..., login=..., password=...)) as client:
+    result = client.send({"destAddr": "79001234567", "message": {...}})
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, IfExists
+from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, Failure, IfExists
 from airflow_provider_messaging.client.settings import ClientSettings
 from airflow_provider_messaging.exceptions import (
     DuplicateMessageError,
     MessagingApiError,
     TemplateNameExistsError,
-    TransportError,
     error_from_response,
     template_error_from_response,
 )
@@ -38,8 +37,12 @@ from airflow_provider_messaging.models.status import DeliveryReport
 from airflow_provider_messaging.models.templates import TemplateRequest, TemplateResult
 
 ErrorParser = Callable[[int, bytes, "str | None"], MessagingApiError]
-BAD_URL_ERRORS = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                  requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)
+BAD_URL_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+)
 
 
 class MessagingClient(ClientCore):
@@ -94,41 +97,41 @@ class MessagingClient(ClientCore):
         self.close()
 
     # --- HTTP ----------------------------------------------------------------------------------------
-    def post_once(self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None,
-                  repeatable: bool = True, error_parser: ErrorParser = error_from_response) -> requests.Response:
+    def post_once(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        repeatable: bool = True,
+        error_parser: ErrorParser = error_from_response,
+    ) -> requests.Response:
         """One POST. No answer becomes ``TransportError`` (see ``RetryPolicy.no_answer``); an answer
         other than 200 the typed error ``error_parser`` makes of it."""
         self.check_url(url)
         try:
             response = self.session.post(url, data=body, headers=headers, timeout=self.settings.timeout)
-        except requests.ConnectTimeout as exc:
-            raise self.policy.no_answer(f"could not connect to {url}: timed out", reached=False,
-                                        repeatable=repeatable) from exc
-        except requests.ConnectionError as exc:
-            if never_sent(exc):
-                raise self.policy.no_answer(f"could not connect to {url}: {reason(exc)}", reached=False,
-                                            repeatable=repeatable) from exc
-            raise self.policy.no_answer(f"the connection to {url} broke after the request was sent",
-                                        reached=True, repeatable=repeatable) from exc
-        except requests.Timeout as exc:
-            raise self.policy.no_answer(f"no answer from {url} within {self.settings.timeout} s", reached=True,
-                                        repeatable=repeatable) from exc
-        except BAD_URL_ERRORS as exc:
-            raise TransportError(f"cannot send to {url!r}: {type(exc).__name__} (check the connection's host and "
-                                 "paths)", ambiguous=False, retryable=False) from exc
-        except requests.RequestException as exc:  # the answer broke off after the request was sent
-            raise self.policy.no_answer(f"the answer from {url} broke off ({type(exc).__name__})", reached=True,
-                                        repeatable=repeatable) from exc
+        except requests.RequestException as exc:
+            failure, detail = classify(exc)
+            raise self.transport_failure(url, failure, repeatable=repeatable, detail=detail) from exc
         if response.status_code != 200:
             raise self.refused(response, error_parser, response.headers.get("Retry-After"))
         return response
 
-    def post(self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None, repeatable: bool = True,
-             error_parser: ErrorParser = error_from_response) -> requests.Response:
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        repeatable: bool = True,
+        error_parser: ErrorParser = error_from_response,
+    ) -> requests.Response:
         """POST an already serialised body (every retry sends it byte for byte) under the retry policy."""
         return self.policy.call(
             lambda: self.post_once(url, body, headers=headers, repeatable=repeatable, error_parser=error_parser),
-            sleep=self.sleep)
+            sleep=self.sleep,
+        )
 
     # --- the platform's methods ------------------------------------------------------------------------
     def send(self, message: SendRequest | Mapping[str, Any]) -> SendResult:
@@ -149,8 +152,9 @@ class MessagingClient(ClientCore):
             return self.duplicate_result(request)
         return self.send_result(request, response)
 
-    def get_statuses(self, mt_nums: Iterable[str | int] | str,
-                     batch_size: int = DEFAULT_STATUS_BATCH) -> dict[str, DeliveryReport]:
+    def get_statuses(
+        self, mt_nums: Iterable[str | int] | str, batch_size: int = DEFAULT_STATUS_BATCH
+    ) -> dict[str, DeliveryReport]:
         """Current delivery reports of ``mt_nums``, one POST per batch of ``batch_size`` (1-1000).
 
         :return: ``{mtNum: DeliveryReport}`` for every mtNum the platform reported; an mtNum it does
@@ -187,8 +191,9 @@ class MessagingClient(ClientCore):
         """
         request, body, headers = self.prepare_template(template, if_exists, strict_enums, extra_categories)
         try:
-            response = self.post(self.settings.template_url, body, headers=headers,
-                                 error_parser=template_error_from_response)
+            response = self.post(
+                self.settings.template_url, body, headers=headers, error_parser=template_error_from_response
+            )
             return self.template_result(request, response)
         except TemplateNameExistsError as exc:
             return self.template_exists(request, exc, if_exists)
@@ -203,6 +208,19 @@ class MessagingClient(ClientCore):
         return self.credentials_verdict(None)
 
 
+def classify(exc: requests.RequestException) -> tuple[Failure, str]:
+    """How a ``requests`` error got no answer, and the detail its message names."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return Failure.NOT_CONNECTED, "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return (Failure.NOT_CONNECTED, reason(exc)) if never_sent(exc) else (Failure.DROPPED, "")
+    if isinstance(exc, requests.Timeout):
+        return Failure.NO_ANSWER, ""
+    if isinstance(exc, BAD_URL_ERRORS):
+        return Failure.BAD_URL, type(exc).__name__
+    return Failure.BROKE_OFF, type(exc).__name__  # the answer broke off after the request was sent
+
+
 def causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and the chain of errors under it (``reason``, an error in ``args``, the cause)."""
     seen: set[int] = set()
@@ -211,8 +229,11 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(cause))
         yield cause
         inner = getattr(cause, "reason", None)
-        nxt = inner if isinstance(inner, BaseException) else next(
-            (a for a in getattr(cause, "args", ()) if isinstance(a, BaseException)), None)
+        nxt = (
+            inner
+            if isinstance(inner, BaseException)
+            else next((a for a in getattr(cause, "args", ()) if isinstance(a, BaseException)), None)
+        )
         cause = nxt or cause.__cause__ or cause.__context__
 
 
@@ -224,5 +245,7 @@ def reason(exc: BaseException) -> str:
 
 def never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection failed before the request left (refused, DNS, TLS): safe to resend."""
-    return any(isinstance(c, (NewConnectionError, NameResolutionError, ConnectionRefusedError, ssl.SSLError))
-               for c in causes(exc))
+    return any(
+        isinstance(c, (NewConnectionError, NameResolutionError, ConnectionRefusedError, ssl.SSLError))
+        for c in causes(exc)
+    )

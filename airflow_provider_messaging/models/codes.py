@@ -27,19 +27,39 @@ SEND_ERRORS: dict[int, SendErrorCode] = {
     e.code: e
     for e in (
         SendErrorCode(1, "Service is unavailable", 503, True, "the platform is unavailable; retried with backoff"),
-        SendErrorCode(2, "Invalid IP-address", 403, False,
-                      "this machine's IP address is not on the partner's allow-list: ask the platform to add it"),
-        SendErrorCode(3, "Too many connections", 429, True,
-                      "throttled by the platform; retried after backing off, lower the concurrency of sends"),
+        SendErrorCode(
+            2,
+            "Invalid IP-address",
+            403,
+            False,
+            "this machine's IP address is not on the partner's allow-list: ask the platform to add it",
+        ),
+        SendErrorCode(
+            3,
+            "Too many connections",
+            429,
+            True,
+            "throttled by the platform; retried after backing off, lower the concurrency of sends",
+        ),
         SendErrorCode(4, "Invalid request", 400, False, "the request was refused as invalid: fix the input"),
         SendErrorCode(5, "Invalid login", 401, False, "check the connection's login"),
         SendErrorCode(6, "Invalid password", 401, False, "check the connection's password"),
-        SendErrorCode(7, "serviceNumber is not defined", 400, False,
-                      "set service_number (or the connection extra default_service_number)"),
+        SendErrorCode(
+            7,
+            "serviceNumber is not defined",
+            400,
+            False,
+            "set service_number (or the connection extra default_service_number)",
+        ),
         SendErrorCode(8, "destAddr is not correct", 406, False, "the recipient's number is not valid"),
         SendErrorCode(9, "Message type is not correct", 406, False, "the message type is not valid for this channel"),
-        SendErrorCode(10, "Prohibited sending duplicates", 409, False,
-                      "a message with this id was already accepted; it is not sent again"),
+        SendErrorCode(
+            10,
+            "Prohibited sending duplicates",
+            409,
+            False,
+            "a message with this id was already accepted; it is not sent again",
+        ),
         SendErrorCode(11, "Invalid TTL", 406, False, "the ttl is outside the channel's allowed values"),
         SendErrorCode(100, "100", 500, True, "platform fault; retried with backoff"),
     )
@@ -67,8 +87,13 @@ class DeliveryStatus(enum.IntEnum):
 
 
 _FINAL_STATUSES = frozenset(
-    {DeliveryStatus.DELIVERED, DeliveryStatus.EXPIRED, DeliveryStatus.DELETED,
-     DeliveryStatus.UNDELIVERABLE, DeliveryStatus.REJECTED}
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.DELETED,
+        DeliveryStatus.UNDELIVERABLE,
+        DeliveryStatus.REJECTED,
+    }
 )
 
 
@@ -137,8 +162,7 @@ TEMPLATE_ANSWER_CODES: dict[str, tuple[int, str]] = {
     TEMPLATE_OK: (200, "the template was created"),
     TEMPLATE_CATEGORY_MISSING: (400, "the WhatsApp template has no category"),
     TEMPLATE_CATEGORY_INVALID: (400, "the WhatsApp category must be MARKETING, AUTHENTICATION or UTILITY"),
-    TEMPLATE_BAD_REQUEST: (
-        400, "a WhatsApp URL button has a missing or wrong dynamic-link example (urlTextExample)"),
+    TEMPLATE_BAD_REQUEST: (400, "a WhatsApp URL button has a missing or wrong dynamic-link example (urlTextExample)"),
     TEMPLATE_NAME_EXISTS: (409, "a template with this name or content already exists"),
     TEMPLATE_INVALID_LANGUAGE: (400, "the template's language code is not valid"),
 }

@@ -112,4 +112,4 @@ def normalise_mt_nums(mt_nums: Iterable[str | int] | str | int) -> list[str]:
 def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
     """Consecutive slices of at most ``size`` items."""
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])

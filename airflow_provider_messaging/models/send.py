@@ -71,8 +71,10 @@ def image_url_advice(url: str | None) -> str | None:
     path = urlsplit(url).path
     if _RECOMMENDED_IMAGE.search(path):
         return None
-    return (f"imageURL: a 400x400 px JPG or PNG image is recommended; {url!r} does not end in "
-            ".jpg, .jpeg or .png (sent anyway)")
+    return (
+        f"imageURL: a 400x400 px JPG or PNG image is recommended; {url!r} does not end in "
+        ".jpg, .jpeg or .png (sent anyway)"
+    )
 
 
 # --- extraParam -------------------------------------------------------------------------------
@@ -238,28 +240,44 @@ def _viber_content(ctype: ContentType, d: InstantContentData, out: list[str]) ->
     elif ctype is ContentType.IMAGE_URL:
         _require(d, {"image_url"}, {"image_url"}, "a Viber IMAGE_URL message", out)
     else:
-        _require(d, {"text", "image_url", "caption", "action"}, {"text", "caption", "action"},
-                 "a Viber BUTTON message (text, caption and action, optionally imageURL)", out)
+        _require(
+            d,
+            {"text", "image_url", "caption", "action"},
+            {"text", "caption", "action"},
+            "a Viber BUTTON message (text, caption and action, optionally imageURL)",
+            out,
+        )
     if d.text is not None and len(d.text) > limits.VIBER_TEXT_MAX:
-        out.append(f"data.instantContent.data.text: Viber text is at most {limits.VIBER_TEXT_MAX} "
-                   f"characters, got {len(d.text)}")
+        out.append(
+            f"data.instantContent.data.text: Viber text is at most {limits.VIBER_TEXT_MAX} "
+            f"characters, got {len(d.text)}"
+        )
     total = len(d.text or "") + len(d.caption or "")
     if total > limits.VIBER_MESSAGE_MAX:
-        out.append(f"data.instantContent: Message is too long ({total} symbols). "
-                   f"Viber message max length is {limits.VIBER_MESSAGE_MAX} symbols.")
+        out.append(
+            f"data.instantContent: Message is too long ({total} symbols). "
+            f"Viber message max length is {limits.VIBER_MESSAGE_MAX} symbols."
+        )
 
 
 def _whatsapp_content(ctype: ContentType, d: InstantContentData, out: list[str]) -> None:
     if ctype is ContentType.TEXT:
         _require(d, {"text"}, {"text"}, "a WhatsApp TEXT message (text and image together are not allowed)", out)
     elif ctype is ContentType.IMAGE_URL:
-        _require(d, {"image_url"}, {"image_url"},
-                 "a WhatsApp IMAGE_URL message (text and image together are not allowed)", out)
+        _require(
+            d,
+            {"image_url"},
+            {"image_url"},
+            "a WhatsApp IMAGE_URL message (text and image together are not allowed)",
+            out,
+        )
     else:
         out.append("data.instantContent.type: WhatsApp supports TEXT or IMAGE_URL only, got BUTTON")
     if d.text is not None and len(d.text) > limits.WHATSAPP_TEXT_MAX:
-        out.append(f"data.instantContent.data.text: Message is too long ({len(d.text)} symbols). "
-                   f"WHATSAPP message max length is {limits.WHATSAPP_TEXT_MAX} symbols.")
+        out.append(
+            f"data.instantContent.data.text: Message is too long ({len(d.text)} symbols). "
+            f"WHATSAPP message max length is {limits.WHATSAPP_TEXT_MAX} symbols."
+        )
 
 
 # --- the envelope ------------------------------------------------------------------------------
@@ -331,11 +349,18 @@ class SendRequest(WireModel):
 
     def check_account(self, *, viber_sessions: bool) -> None:
         """[doc] a Viber-sessions account accepts only TEXT or IMAGE_URL: refuse BUTTON up front."""
-        if (viber_sessions and self.message.type is Channel.VIBER
-                and self.message.data.instant_content.type is ContentType.BUTTON):
+        if (
+            viber_sessions
+            and self.message.type is Channel.VIBER
+            and self.message.data.instant_content.type is ContentType.BUTTON
+        ):
             raise InvalidMessageError(
-                [("message.data.instantContent.type",
-                  "this account has Viber sessions switched on: only TEXT or IMAGE_URL are accepted, not BUTTON")],
+                [
+                    (
+                        "message.data.instantContent.type",
+                        "this account has Viber sessions switched on: only TEXT or IMAGE_URL are accepted, not BUTTON",
+                    )
+                ],
                 "SendRequest",
             )
 
@@ -375,8 +400,11 @@ def compose_message(
     if has_button:
         ctype = ContentType.BUTTON
     elif text is not None and image_url is not None:
-        what = ("Viber sends text and image together only with a button (button_caption and button_url)"
-                if channel is Channel.VIBER else "WhatsApp sends text or image, not both")
+        what = (
+            "Viber sends text and image together only with a button (button_caption and button_url)"
+            if channel is Channel.VIBER
+            else "WhatsApp sends text or image, not both"
+        )
         raise InvalidMessageError([("text/image_url", what)])
     elif image_url is not None:
         ctype = ContentType.IMAGE_URL

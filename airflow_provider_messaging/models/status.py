@@ -117,8 +117,7 @@ def parse_reports(data: Any, asked: Iterable[str] | None = None) -> dict[str, De
                 reports.append(DeliveryReport.from_wire(item))
             except ValidationError as exc:
                 fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors(include_url=False))
-                log.warning("Ignoring an unreadable delivery report for mtNum %r (bad %s)",
-                            item.get("mtNum"), fields)
+                log.warning("Ignoring an unreadable delivery report for mtNum %r (bad %s)", item.get("mtNum"), fields)
     return _select(reports, wanted)
 
 

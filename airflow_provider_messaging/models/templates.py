@@ -51,13 +51,29 @@ SUPPORTED_TEMPLATE_TYPE = "OPERATOR"
 WHATSAPP_CATEGORIES: tuple[str, ...] = ("MARKETING", "AUTHENTICATION", "UTILITY")
 #: [doc] the twelve Viber categories.
 VIBER_CATEGORIES: tuple[str, ...] = (
-    "ACCOUNT_UPDATE", "PAYMENT_UPDATE", "PERSONAL_FINANCE_UPDATE", "SHIPPING_UPDATE",
-    "RESERVATION_UPDATE", "ISSUE_RESOLUTION", "ISSUE_UPDATE", "APPOINTMENT_UPDATE",
-    "TRANSPORTATION_UPDATE", "TICKET_UPDATE", "ALERT_UPDATE", "AUTO_REPLY",
+    "ACCOUNT_UPDATE",
+    "PAYMENT_UPDATE",
+    "PERSONAL_FINANCE_UPDATE",
+    "SHIPPING_UPDATE",
+    "RESERVATION_UPDATE",
+    "ISSUE_RESOLUTION",
+    "ISSUE_UPDATE",
+    "APPOINTMENT_UPDATE",
+    "TRANSPORTATION_UPDATE",
+    "TICKET_UPDATE",
+    "ALERT_UPDATE",
+    "AUTO_REPLY",
 )
 #: [doc] WhatsApp ``contentType`` values.
 WHATSAPP_CONTENT_TYPES: tuple[str, ...] = (
-    "TEXT", "IMAGE", "BUTTON", "DOCUMENT", "LOCATION", "AUDIO", "VIDEO", "AUTHENTICATION",
+    "TEXT",
+    "IMAGE",
+    "BUTTON",
+    "DOCUMENT",
+    "LOCATION",
+    "AUDIO",
+    "VIDEO",
+    "AUTHENTICATION",
 )
 #: [doc] Viber ``contentType``: TEXT only. [decided] SMS: TEXT only too (the seed lists none).
 VIBER_CONTENT_TYPES: tuple[str, ...] = ("TEXT",)
@@ -95,8 +111,9 @@ def _options(info: ValidationInfo) -> tuple[bool, tuple[str, ...]]:
     return bool(ctx.get("strict_enums", True)), tuple(str(e) for e in extra)
 
 
-def _check_enum(value: Any, allowed: tuple[str, ...], info: ValidationInfo, what: str,
-                *, is_category: bool = False) -> str:
+def _check_enum(
+    value: Any, allowed: tuple[str, ...], info: ValidationInfo, what: str, *, is_category: bool = False
+) -> str:
     """``value`` if listed (or the caller opted out of strict checks), else a ValueError saying how to opt out."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"must be one of {', '.join(allowed)} ({what}), got {value!r}")
@@ -106,10 +123,7 @@ def _check_enum(value: Any, allowed: tuple[str, ...], info: ValidationInfo, what
     opt_out = "pass strict_enums=False"
     if is_category:
         opt_out += f" or extra_categories=({value!r},)"
-    raise ValueError(
-        f"{value!r} is not one of {', '.join(allowed)} ({what}). "
-        f"If the platform accepts it, {opt_out}"
-    )
+    raise ValueError(f"{value!r} is not one of {', '.join(allowed)} ({what}). If the platform accepts it, {opt_out}")
 
 
 def _filled(value: str | None) -> TypeGuard[str]:
@@ -153,8 +167,9 @@ class TemplateHeader(WireModel):
         if self.header_type == "TEXT" and not _filled(self.header_example_text_param):
             problems.append("headerExampleTextParam: required when headerType is TEXT (an example of the header text)")
         if self.header_type in MEDIA_HEADER_TYPES and not _filled(self.header_example_media_url):
-            problems.append(f"headerExampleMediaUrl: required when headerType is {self.header_type} "
-                            "(the URL of an example file)")
+            problems.append(
+                f"headerExampleMediaUrl: required when headerType is {self.header_type} (the URL of an example file)"
+            )
         _raise(problems)
         return self
 
@@ -189,13 +204,17 @@ class TemplateButton(WireModel):
             if not _filled(self.url):
                 problems.append("url: required for a URL button (the address the button opens)")
             if not _filled(self.url_text_example):
-                problems.append("urlTextExample: required for a URL button, an example of the full link "
-                                "(without it the platform answers message-matcher.saving.bad-request)")
+                problems.append(
+                    "urlTextExample: required for a URL button, an example of the full link "
+                    "(without it the platform answers message-matcher.saving.bad-request)"
+                )
             elif _filled(self.url) and "{{" in self.url:
                 fixed = self.url.split("{{", 1)[0]
                 if not self.url_text_example.startswith(fixed):
-                    problems.append(f"urlTextExample: the example link must start with the url's fixed part {fixed!r}, "
-                                    f"got {self.url_text_example!r}")
+                    problems.append(
+                        f"urlTextExample: the example link must start with the url's fixed part {fixed!r}, "
+                        f"got {self.url_text_example!r}"
+                    )
         elif self.button_type == "PHONE" and not _filled(self.phone):
             problems.append("phone: required for a PHONE button (the number the button dials)")
         elif self.button_type == "QUICK_REPLY" and not _filled(self.payload):
@@ -242,15 +261,21 @@ class WhatsAppTemplateContent(WireModel):
         listed = ", ".join(f"{{{{{n}}}}}" for n in variables)
         problems: list[str] = []
         if variables and params is None:
-            problems.append(f"textExampleParams: required because text has {len(variables)} variable(s) "
-                            f"{listed}: give one example for each")
+            problems.append(
+                f"textExampleParams: required because text has {len(variables)} variable(s) "
+                f"{listed}: give one example for each"
+            )
         elif params is not None and len(params) != len(variables):
             if variables:
-                problems.append(f"textExampleParams: text has {len(variables)} variable(s) {listed}, "
-                                f"so exactly {len(variables)} example(s) are needed, got {len(params)}")
+                problems.append(
+                    f"textExampleParams: text has {len(variables)} variable(s) {listed}, "
+                    f"so exactly {len(variables)} example(s) are needed, got {len(params)}"
+                )
             else:
-                problems.append(f"textExampleParams: text has no variables {{{{n}}}}, so no examples are "
-                                f"expected, got {len(params)}")
+                problems.append(
+                    f"textExampleParams: text has no variables {{{{n}}}}, so no examples are "
+                    f"expected, got {len(params)}"
+                )
         for i, param in enumerate(params or ()):
             if not param.strip():
                 problems.append(f"textExampleParams.{i}: an example must not be empty")
@@ -338,8 +363,10 @@ class WhatsAppMatcher(_MatcherBase):
     @classmethod
     def _category(cls, v: Any, info: ValidationInfo) -> Any:
         if v is None:
-            raise ValueError(f"required, one of {', '.join(WHATSAPP_CATEGORIES)} "
-                             "(without it the platform answers 'must not be null')")
+            raise ValueError(
+                f"required, one of {', '.join(WHATSAPP_CATEGORIES)} "
+                "(without it the platform answers 'must not be null')"
+            )
         return _check_enum(v, WHATSAPP_CATEGORIES, info, "WhatsApp category", is_category=True)
 
     @field_validator("content_type")
@@ -426,8 +453,9 @@ def _int_ids(v: Any, what: str) -> list[int]:
     out = []
     for i, item in enumerate(v):
         # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and "١٢" (int() reads 12)
-        if isinstance(item, bool) or not ((isinstance(item, int) and item >= 0)
-                                          or (isinstance(item, str) and _ASCII_DIGITS.match(item.strip()))):
+        if isinstance(item, bool) or not (
+            (isinstance(item, int) and item >= 0) or (isinstance(item, str) and _ASCII_DIGITS.match(item.strip()))
+        ):
             raise ValueError(f"item {i} must be a whole number ({what}), got {item!r}")
         out.append(int(item))
     return out
@@ -453,12 +481,16 @@ class TemplateRequest(WireModel):
                 f"subjectIds: required, a {type(data).__name__} alone is not a request: pass "
                 "TemplateRequest(message_matcher=<it>, subject_ids=[...]) (plus sms_provider_ids for SMS)"
             )
-        if isinstance(data, Mapping) and "messageMatcher" not in data and "message_matcher" not in data \
-                and ("name" in data or "channelType" in data):
+        if (
+            isinstance(data, Mapping)
+            and "messageMatcher" not in data
+            and "message_matcher" not in data
+            and ("name" in data or "channelType" in data)
+        ):
             raise ValueError(
                 "messageMatcher: required, the template goes inside "
-                "{\"messageMatcher\": {name, channelType, language, content, category, type}, "
-                "\"subjectIds\": [...]} as in the platform's examples"
+                '{"messageMatcher": {name, channelType, language, content, category, type}, '
+                '"subjectIds": [...]} as in the platform\'s examples'
             )
         if isinstance(data, Mapping) and "subjectIds" not in data and "subject_ids" not in data:
             data = {**data, "subjectIds": None}  # the field's own rule explains what is missing
@@ -471,7 +503,8 @@ class TemplateRequest(WireModel):
             return v
         if not isinstance(v, Mapping):
             raise ValueError(
-                "must be an object with the template's name, channelType, language, content, category and type")
+                "must be an object with the template's name, channelType, language, content, category and type"
+            )
         channel = v.get("channelType", v.get("channel_type"))
         if isinstance(channel, TemplateChannel):
             channel = channel.value
@@ -504,8 +537,10 @@ class TemplateRequest(WireModel):
     @model_validator(mode="after")
     def _sms_providers(self) -> TemplateRequest:
         if self.channel is TemplateChannel.SMS and self.sms_provider_ids is None:
-            raise ValueError(f"smsProviderIds: required for an SMS template, the SMS operators to register "
-                             f"it with ({_SMS_PROVIDERS_TEXT})")
+            raise ValueError(
+                f"smsProviderIds: required for an SMS template, the SMS operators to register "
+                f"it with ({_SMS_PROVIDERS_TEXT})"
+            )
         if self.channel is not TemplateChannel.SMS and self.sms_provider_ids is not None:
             raise ValueError(f"smsProviderIds: only for SMS templates, not {self.channel.value}")
         return self

@@ -53,11 +53,20 @@ class BaseSendMessageOperator(BaseOperator):
     #: ``VIBER`` or ``WHATSAPP``
     channel: ClassVar[str]
     template_fields: Sequence[str] = (
-        "dest_addr", "service_number", "text", "image_url", "message_id", "extra_params", "notify_url",
-        "schedule", "cascade",
+        "dest_addr",
+        "service_number",
+        "text",
+        "image_url",
+        "message_id",
+        "extra_params",
+        "notify_url",
+        "schedule",
+        "cascade",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
-        "extra_params": "json", "schedule": "json", "cascade": "json",
+        "extra_params": "json",
+        "schedule": "json",
+        "cascade": "json",
     }
     ui_color = "#7360f2"
 
@@ -135,8 +144,12 @@ class BaseSendMessageOperator(BaseOperator):
         logical_date = context.get("logical_date")
         run_key = logical_date.isoformat() if logical_date is not None else context["run_id"]
         return default_message_id(
-            dag_id=ti.dag_id, task_id=ti.task_id, map_index=getattr(ti, "map_index", -1),
-            run_key=run_key, channel=self.channel, dest_addr=str(self.dest_addr),
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            map_index=getattr(ti, "map_index", -1),
+            run_key=run_key,
+            channel=self.channel,
+            dest_addr=str(self.dest_addr),
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -147,12 +160,20 @@ class BaseSendMessageOperator(BaseOperator):
 
         with fail_without_retries():
             request = self.build_request(context)
-            guard = ExactlyOnceSend(ledger_for(context), platform_dedup=self.hook.settings.platform_dedup,
-                                    resend_unconfirmed=self.resend_unconfirmed)
+            guard = ExactlyOnceSend(
+                ledger_for(context),
+                platform_dedup=self.hook.settings.platform_dedup,
+                resend_unconfirmed=self.resend_unconfirmed,
+            )
             result = guard.send(request, self.hook.send)
-        self.log.info("%s message id=%s to %s accepted: mtNum=%s%s", request.channel.value, request.id,
-                      mask_number(request.dest_addr), result.mt_num,
-                      " (already accepted earlier)" if result.duplicate else "")
+        self.log.info(
+            "%s message id=%s to %s accepted: mtNum=%s%s",
+            request.channel.value,
+            request.id,
+            mask_number(request.dest_addr),
+            result.mt_num,
+            " (already accepted earlier)" if result.duplicate else "",
+        )
         return send_xcom(request, result)
 
 

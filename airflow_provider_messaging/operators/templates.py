@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from airflow_provider_messaging.models.templates import TemplateRequest
 
 
-
 def protect_placeholders(text: str) -> str:
     """Keep WhatsApp variables ``{{1}}`` literal through Jinja: ``{{1}}`` becomes
     ``{% raw %}{{1}}{% endraw %}``. A string that already uses ``{% raw %}`` is left as written."""
@@ -101,9 +100,9 @@ class CreateTemplateOperator(BaseOperator):
                 template = json.loads(template)
             except ValueError:
                 raise InvalidMessageError(
-                    [("template", "must be a dict in the platform's wire shape, or a JSON string of one")]) from None
-        return TemplateRequest.parse(template, strict_enums=self.strict_enums,
-                                     extra_categories=self.extra_categories)
+                    [("template", "must be a dict in the platform's wire shape, or a JSON string of one")]
+                ) from None
+        return TemplateRequest.parse(template, strict_enums=self.strict_enums, extra_categories=self.extra_categories)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_messaging.xcom import template_xcom

@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_messaging.sandbox",
-        description="Run the messaging platform sandbox on 127.0.0.1.")
+        description="Run the messaging platform sandbox on 127.0.0.1.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8085, help="port (0: pick a free one; default 8085)")
     parser.add_argument("--login", default="sandbox")
@@ -36,8 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", default="sandbox-api-key")
     parser.add_argument("--dedup", choices=DEDUP_MODES, default="on")
     parser.add_argument("--delivery-delay", type=float, default=0.2, help="seconds until the final status")
-    parser.add_argument("--outcome", action="append", type=_outcome, default=[], metavar="PATTERN=OUTCOME",
-                        help=f"outcome rule, repeatable; OUTCOME in: {', '.join(OUTCOMES)}")
+    parser.add_argument(
+        "--outcome",
+        action="append",
+        type=_outcome,
+        default=[],
+        metavar="PATTERN=OUTCOME",
+        help=f"outcome rule, repeatable; OUTCOME in: {', '.join(OUTCOMES)}",
+    )
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second on the send path")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--mo-url", default=None, help="where MO messages are pushed")
@@ -54,11 +61,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         sandbox = Sandbox(
-            login=args.login, password=args.password, api_key=args.api_key, dedup=args.dedup,
-            delivery_delay=args.delivery_delay, outcomes=dict(args.outcome), allowed_ips=args.allowed_ip,
-            rate_limit=args.rate_limit, latency=args.latency, mo_url=args.mo_url,
-            send_path=args.send_path, status_path=args.status_path, templates_path=args.templates_path,
-            viber_sessions=args.viber_sessions, host=args.host, port=args.port)
+            login=args.login,
+            password=args.password,
+            api_key=args.api_key,
+            dedup=args.dedup,
+            delivery_delay=args.delivery_delay,
+            outcomes=dict(args.outcome),
+            allowed_ips=args.allowed_ip,
+            rate_limit=args.rate_limit,
+            latency=args.latency,
+            mo_url=args.mo_url,
+            send_path=args.send_path,
+            status_path=args.status_path,
+            templates_path=args.templates_path,
+            viber_sessions=args.viber_sessions,
+            host=args.host,
+            port=args.port,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -52,8 +52,12 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(content=json.dumps(payload, ensure_ascii=False).encode("utf-8"), status_code=status,
-                    media_type="application/json", headers=headers)
+    return Response(
+        content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def send_error(code: int, extended: str | None = None, headers: dict[str, str] | None = None) -> Response:
@@ -174,8 +178,12 @@ class ConfigIn(BaseModel):
 
 def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """Build the ASGI app serving ``state`` (FastAPI wrapped in the connection dropper)."""
-    app = FastAPI(title="Messaging platform sandbox", docs_url="/_sandbox/docs", redoc_url=None,
-                  openapi_url="/_sandbox/openapi.json")
+    app = FastAPI(
+        title="Messaging platform sandbox",
+        docs_url="/_sandbox/docs",
+        redoc_url=None,
+        openapi_url="/_sandbox/openapi.json",
+    )
 
     async def authenticated_body(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
         """What the send and status methods check first, in order: the configured latency, a JSON
@@ -195,8 +203,11 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
             return refused
         retry_after = state.throttle()
         if retry_after is not None:
-            return send_error(3, f"Rate limit of {state.rate_limiter.rate:g} requests per second exceeded",  # type: ignore[union-attr]
-                              {"Retry-After": str(retry_after)})
+            return send_error(
+                3,
+                f"Rate limit of {state.rate_limiter.rate:g} requests per second exceeded",  # type: ignore[union-attr]
+                {"Retry-After": str(retry_after)},
+            )
         fault = state.take_fault("send")
         if fault is not None:
             return _fault_response(fault.fault, fault.retry_after)
@@ -205,11 +216,19 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
             return send_error(result.code, result.extended)
         try:
             mt_num, _message = state.accept(
-                body, dest_addr=result.dest_addr, channel=result.channel, partner_id=result.partner_id,
-                notify_url=result.notify_url, registered_delivery=result.registered_delivery)
+                body,
+                dest_addr=result.dest_addr,
+                channel=result.channel,
+                partner_id=result.partner_id,
+                notify_url=result.notify_url,
+                registered_delivery=result.registered_delivery,
+            )
         except DuplicateError as dup:
-            return send_error(10, f"A message with id {result.partner_id} was already accepted "
-                                  f"(mtNum {dup.mt_num}); it is not sent again")
+            return send_error(
+                10,
+                f"A message with id {result.partner_id} was already accepted "
+                f"(mtNum {dup.mt_num}); it is not sent again",
+            )
         if state.take_fault("send", accepted=True) is not None:
             drop = request.scope.get(DROP_KEY)
             if drop is not None and drop():
@@ -229,8 +248,9 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
         if fault is not None:
             return _fault_response(fault.fault, fault.retry_after)
         mt_nums = body.get("mtNums")
-        if not isinstance(mt_nums, list) or not all(isinstance(n, (str, int)) and not isinstance(n, bool)
-                                                     for n in mt_nums):
+        if not isinstance(mt_nums, list) or not all(
+            isinstance(n, (str, int)) and not isinstance(n, bool) for n in mt_nums
+        ):
             return send_error(4, "mtNums must be a list of mtNum strings")
         if len(mt_nums) > STATUS_BATCH_MAX:
             return send_error(4, f"mtNums has {len(mt_nums)} items; at most {STATUS_BATCH_MAX} per request")
@@ -252,24 +272,34 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
             return template_answer(result.code, result.description)
         created = state.add_template(result, body)
         if created is None:
-            return template_answer(TEMPLATE_NAME_EXISTS,
-                                   f"name: a template named {result['name']!r} or with the same content exists")
+            return template_answer(
+                TEMPLATE_NAME_EXISTS, f"name: a template named {result['name']!r} or with the same content exists"
+            )
         return _json(200, {"code": TEMPLATE_OK, "messageMatcher": created})
 
     # Plain Starlette routes: the endpoints read the raw body themselves, which skips FastAPI's
     # per-request dependency solving on the hot path (about a third faster).
-    for path, endpoint in ((state.send_path, send_endpoint), (state.status_path, status_endpoint),
-                           (state.templates_path, templates_endpoint)):
+    for path, endpoint in (
+        (state.send_path, send_endpoint),
+        (state.status_path, status_endpoint),
+        (state.templates_path, templates_endpoint),
+    ):
         app.router.routes.append(Route(path, endpoint, methods=["POST"]))
 
     # --- admin ------------------------------------------------------------------------------
     @app.get("/_sandbox/health")
     async def health() -> dict[str, Any]:
         """Liveness and the current settings (no secrets)."""
-        return {"ok": True, "dedup": state.dedup, "delivery_delay": state.delivery_delay,
-                "latency": state.latency, "viber_sessions": state.viber_sessions,
-                "send_path": state.send_path, "status_path": state.status_path,
-                "templates_path": state.templates_path}
+        return {
+            "ok": True,
+            "dedup": state.dedup,
+            "delivery_delay": state.delivery_delay,
+            "latency": state.latency,
+            "viber_sessions": state.viber_sessions,
+            "send_path": state.send_path,
+            "status_path": state.status_path,
+            "templates_path": state.templates_path,
+        }
 
     @app.get("/_sandbox/messages")
     async def list_messages() -> list[dict[str, Any]]:
@@ -293,8 +323,13 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
     async def add_fault(fault: FaultIn) -> Response:
         """Queue a fault for the next ``count`` requests."""
         if fault.fault not in FAULTS or fault.endpoint not in FAULT_ENDPOINTS:
-            return _json(400, {"detail": f"fault must be one of {', '.join(FAULTS)} and endpoint one of "
-                                         f"{', '.join(FAULT_ENDPOINTS)}"})
+            return _json(
+                400,
+                {
+                    "detail": f"fault must be one of {', '.join(FAULTS)} and endpoint one of "
+                    f"{', '.join(FAULT_ENDPOINTS)}"
+                },
+            )
         try:
             queued = state.inject(fault.fault, fault.count, fault.retry_after, fault.endpoint)
         except ValueError as exc:
@@ -325,8 +360,9 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
         url = mo.mo_url or state.mo_url
         if not url:
             return _json(400, {"detail": "no mo_url: give one here or start the sandbox with mo_url"})
-        payload = state.build_mo(mo.source_addr, mo.text, mo.media_url, mo.dest_addr, mo.type,
-                                 mo.part_count, mo.transaction_id)
+        payload = state.build_mo(
+            mo.source_addr, mo.text, mo.media_url, mo.dest_addr, mo.type, mo.part_count, mo.transaction_id
+        )
         record = state.dispatcher.push_now(url, payload, "mo")
         return _json(200 if record.ok else 502, record.as_dict())
 
@@ -354,8 +390,7 @@ def create_app(state: SandboxState) -> Callable[[Scope, Receive, Send], Awaitabl
             state.delivery_delay = config.delivery_delay
         if config.dedup is not None:
             state.dedup = config.dedup
-        return _json(200, {"latency": state.latency, "delivery_delay": state.delivery_delay,
-                           "dedup": state.dedup})
+        return _json(200, {"latency": state.latency, "delivery_delay": state.delivery_delay, "dedup": state.dedup})
 
     @app.post("/_sandbox/reset")
     async def reset() -> dict[str, bool]:

@@ -20,15 +20,22 @@ from airflow_provider_messaging.sandbox.server import Sandbox
 
 def _body(i: int, login: str, password: str) -> dict[str, Any]:
     return {
-        "login": login, "password": password, "destAddr": "79000000001", "id": f"bench-{i}",
-        "message": {"type": "VIBER", "data": {
-            "serviceNumber": "SANDBOX", "ttl": 60,
-            "instantContent": {"type": "TEXT", "data": {"text": "Benchmark message"}}}},
+        "login": login,
+        "password": password,
+        "destAddr": "79000000001",
+        "id": f"bench-{i}",
+        "message": {
+            "type": "VIBER",
+            "data": {
+                "serviceNumber": "SANDBOX",
+                "ttl": 60,
+                "instantContent": {"type": "TEXT", "data": {"text": "Benchmark message"}},
+            },
+        },
     }
 
 
-def measure(url: str, count: int, login: str = "sandbox", password: str = "sandbox-secret",
-            warmup: int = 50) -> float:
+def measure(url: str, count: int, login: str = "sandbox", password: str = "sandbox-secret", warmup: int = 50) -> float:
     """Send ``count`` messages to ``url`` + ``/send`` one after another; return requests/s."""
     session = requests.Session()
     for i in range(warmup):

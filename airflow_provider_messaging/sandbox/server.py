@@ -25,8 +25,11 @@ from airflow_provider_messaging.sandbox.state import (
 
 DEFAULT_SERVICE_NUMBER = "SANDBOX"
 #: Sandbox option -> (connection extra the hook reads, default path).
-_PATH_EXTRAS = {"send_path": ("send_path", "/send"), "status_path": ("status_path", "/status"),
-                "templates_path": ("templates_url", "/api/message-matchers")}
+_PATH_EXTRAS = {
+    "send_path": ("send_path", "/send"),
+    "status_path": ("status_path", "/status"),
+    "templates_path": ("templates_url", "/api/message-matchers"),
+}
 
 
 class _Server(uvicorn.Server):
@@ -78,11 +81,22 @@ class Sandbox:
         intermediate_reports: bool = False,
     ) -> None:
         self._options: dict[str, Any] = dict(
-            login=login, password=password, api_key=api_key, dedup=dedup, delivery_delay=delivery_delay,
-            outcomes=dict(outcomes or {}), allowed_ips=None if allowed_ips is None else list(allowed_ips),
-            rate_limit=rate_limit, latency=latency, mo_url=mo_url, send_path=send_path,
-            status_path=status_path, templates_path=templates_path, viber_sessions=viber_sessions,
-            report_retries=report_retries, report_backoff=report_backoff,
+            login=login,
+            password=password,
+            api_key=api_key,
+            dedup=dedup,
+            delivery_delay=delivery_delay,
+            outcomes=dict(outcomes or {}),
+            allowed_ips=None if allowed_ips is None else list(allowed_ips),
+            rate_limit=rate_limit,
+            latency=latency,
+            mo_url=mo_url,
+            send_path=send_path,
+            status_path=status_path,
+            templates_path=templates_path,
+            viber_sessions=viber_sessions,
+            report_retries=report_retries,
+            report_backoff=report_backoff,
             intermediate_reports=intermediate_reports,
         )
         # Validate every option now (a bad dedup mode or path fails at construction).
@@ -110,11 +124,18 @@ class Sandbox:
             state.close()
             raise
         self._port = sock.getsockname()[1]
-        config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, lifespan="off",
-                                timeout_keep_alive=30, backlog=1024)
+        config = uvicorn.Config(
+            create_app(state),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+            backlog=1024,
+        )
         server = _Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                  name=f"messaging-sandbox-{self._port}", daemon=True)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"messaging-sandbox-{self._port}", daemon=True
+        )
         thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:
@@ -148,8 +169,9 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -213,13 +235,19 @@ class Sandbox:
                 continue
             query.append((key, "true" if value is True else value))
         qs = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in query)
-        return (f"messaging://{quote(self.login, safe='')}:{quote(self.password, safe='')}"
-                f"@{self.host}:{self.port}?{qs}")
+        return f"messaging://{quote(self.login, safe='')}:{quote(self.password, safe='')}@{self.host}:{self.port}?{qs}"
 
     def connection_json(self) -> str:
         """The Airflow connection as JSON (what ``AIRFLOW_CONN_<ID>`` may hold)."""
-        return json.dumps({"conn_type": "messaging", "host": self.url, "login": self.login,
-                           "password": self.password, "extra": self._extra()})
+        return json.dumps(
+            {
+                "conn_type": "messaging",
+                "host": self.url,
+                "login": self.login,
+                "password": self.password,
+                "extra": self._extra(),
+            }
+        )
 
     def env_var(self, conn_id: str = "messaging_default") -> tuple[str, str]:
         """``("AIRFLOW_CONN_MESSAGING_DEFAULT", <connection JSON>)`` for ``conn_id``."""
@@ -292,18 +320,28 @@ class Sandbox:
             raise ValueError("latency must be >= 0 seconds")
         self.state.latency = float(seconds)
 
-    def send_mo(self, source_addr: str, text: str | None = None, media_url: str | None = None,
-                dest_addr: str = DEFAULT_SERVICE_NUMBER, *, type: str = "Viber", part_count: int = 1,
-                transaction_id: str | None = None, received_date: str | None = None,
-                mo_url: str | None = None) -> dict[str, Any]:
+    def send_mo(
+        self,
+        source_addr: str,
+        text: str | None = None,
+        media_url: str | None = None,
+        dest_addr: str = DEFAULT_SERVICE_NUMBER,
+        *,
+        type: str = "Viber",
+        part_count: int = 1,
+        transaction_id: str | None = None,
+        received_date: str | None = None,
+        mo_url: str | None = None,
+    ) -> dict[str, Any]:
         """POST an MO message (SPEC §3) to ``mo_url`` (default: the sandbox's) and return what was
         sent. Retries a failing receiver like reports; raises ``RuntimeError`` if it never
         answered 2xx."""
         url = mo_url or self.state.mo_url
         if not url:
             raise RuntimeError("no mo_url: pass mo_url= here or to Sandbox(...)")
-        payload = self.state.build_mo(source_addr, text, media_url, dest_addr, type, part_count,
-                                      transaction_id, received_date)
+        payload = self.state.build_mo(
+            source_addr, text, media_url, dest_addr, type, part_count, transaction_id, received_date
+        )
         record: PushRecord = self.state.dispatcher.push_now(url, payload, "mo")
         if not record.ok:
             raise RuntimeError(f"the MO receiver at {url} failed after {record.attempts} attempts: {record.error}")

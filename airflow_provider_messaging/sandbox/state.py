@@ -217,8 +217,15 @@ class PushRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly view."""
-        return {"url": self.url, "payload": self.payload, "kind": self.kind, "attempts": self.attempts,
-                "ok": self.ok, "status_code": self.status_code, "error": self.error}
+        return {
+            "url": self.url,
+            "payload": self.payload,
+            "kind": self.kind,
+            "attempts": self.attempts,
+            "ok": self.ok,
+            "status_code": self.status_code,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -232,8 +239,12 @@ class Fault:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly view."""
-        return {"fault": self.fault, "count": self.remaining, "retry_after": self.retry_after,
-                "endpoint": self.endpoint}
+        return {
+            "fault": self.fault,
+            "count": self.remaining,
+            "retry_after": self.retry_after,
+            "endpoint": self.endpoint,
+        }
 
 
 class RateLimiter:
@@ -262,8 +273,14 @@ class Dispatcher:
     """One scheduler thread plus a small worker pool that POST JSON to partner URLs, retrying a
     failing receiver (non-2xx or connection error) with a short exponential backoff."""
 
-    def __init__(self, retries: int, backoff: float, on_record: Callable[[PushRecord], None],
-                 workers: int = 4, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        retries: int,
+        backoff: float,
+        on_record: Callable[[PushRecord], None],
+        workers: int = 4,
+        timeout: float = 5.0,
+    ) -> None:
         self.retries = retries
         self.backoff = backoff
         self._on_record = on_record
@@ -286,8 +303,9 @@ class Dispatcher:
             if self._heap[0][2] is job:
                 self._cond.notify()
 
-    def push_later(self, due: float, url: str, payload_fn: Callable[[], dict[str, Any] | None],
-                   kind: str = "report") -> None:
+    def push_later(
+        self, due: float, url: str, payload_fn: Callable[[], dict[str, Any] | None], kind: str = "report"
+    ) -> None:
         """At ``due``, build the payload (None: skip) and POST it to ``url`` with retries."""
         generation = self._generation
 
@@ -410,8 +428,7 @@ class SandboxState:
         self._initial_outcomes = dict(outcomes or {})
         self.outcomes = OutcomeRules(self._initial_outcomes)
         self.allowed_networks = (
-            None if allowed_ips is None
-            else tuple(ipaddress.ip_network(ip, strict=False) for ip in allowed_ips)
+            None if allowed_ips is None else tuple(ipaddress.ip_network(ip, strict=False) for ip in allowed_ips)
         )
         self.rate_limiter = RateLimiter(rate_limit) if rate_limit else None
         self.latency = float(latency)
@@ -520,8 +537,16 @@ class SandboxState:
             self.outcomes.set(pattern, outcome)
 
     # --- send --------------------------------------------------------------------------------
-    def accept(self, body: dict[str, Any], *, dest_addr: str, channel: str, partner_id: str | None,
-               notify_url: str | None, registered_delivery: int) -> tuple[str, SandboxMessage | None]:
+    def accept(
+        self,
+        body: dict[str, Any],
+        *,
+        dest_addr: str,
+        channel: str,
+        partner_id: str | None,
+        notify_url: str | None,
+        registered_delivery: int,
+    ) -> tuple[str, SandboxMessage | None]:
         """Record a valid send. Returns (mtNum, new message) or (mtNum, None) for a dedup repeat
         in mode ``on``; raises ``DuplicateError`` in mode ``reject``."""
         with self.lock:
@@ -537,9 +562,16 @@ class SandboxState:
             mt_num = str(next(self._mt_counter))
             stored = {k: v for k, v in body.items() if k != "password"}
             message = SandboxMessage(
-                mt_num=mt_num, id=partner_id, dest_addr=dest_addr, channel=channel, body=stored,
-                accepted_at=datetime.now(timezone.utc), outcome=outcome.name,
-                _t0=time.monotonic(), _delay=self.delivery_delay, _final=outcome,
+                mt_num=mt_num,
+                id=partner_id,
+                dest_addr=dest_addr,
+                channel=channel,
+                body=stored,
+                accepted_at=datetime.now(timezone.utc),
+                outcome=outcome.name,
+                _t0=time.monotonic(),
+                _delay=self.delivery_delay,
+                _final=outcome,
             )
             self.messages.append(message)
             self.by_mt_num[mt_num] = message
@@ -554,8 +586,10 @@ class SandboxState:
         t0 = message._t0
         if registered_delivery == 1 and self.intermediate_reports:
             self.dispatcher.push_later(
-                t0 + self.delivery_delay / 2, url,
-                lambda: {**message._report(final=False), "status": int(DeliveryStatus.ENROUTE)})
+                t0 + self.delivery_delay / 2,
+                url,
+                lambda: {**message._report(final=False), "status": int(DeliveryStatus.ENROUTE)},
+            )
         if message._final.status is None:
             return  # pending: never final, nothing more to push
         if registered_delivery == 2 and message._final.status == DeliveryStatus.DELIVERED:
@@ -582,7 +616,8 @@ class SandboxState:
         with self.lock:
             for existing in self.templates:
                 if existing["name"] == name or (
-                        existing["channelType"] == channel and existing.get("content", {}).get("text") == text):
+                    existing["channelType"] == channel and existing.get("content", {}).get("text") == text
+                ):
                     return None
             created = copy.deepcopy(matcher)
             created["id"] = next(self._template_ids)
@@ -593,14 +628,23 @@ class SandboxState:
             return copy.deepcopy(created)
 
     # --- MO ------------------------------------------------------------------------------------
-    def build_mo(self, source_addr: str, text: str | None = None, media_url: str | None = None,
-                 dest_addr: str = "SANDBOX", type: str = "Viber", part_count: int = 1,
-                 transaction_id: str | None = None, received_date: str | None = None) -> dict[str, Any]:
+    def build_mo(
+        self,
+        source_addr: str,
+        text: str | None = None,
+        media_url: str | None = None,
+        dest_addr: str = "SANDBOX",
+        type: str = "Viber",
+        part_count: int = 1,
+        transaction_id: str | None = None,
+        received_date: str | None = None,
+    ) -> dict[str, Any]:
         """An MO message in the documented format (SPEC §3); ``message`` absent without text."""
         now = datetime.now(timezone.utc)
         if transaction_id is None:
-            transaction_id = now.astimezone(PLATFORM_TZ).strftime("%Y%m%d%H%M%S%f")[:17] + \
-                f"{next(self._tx_counter) % 1000:03d}"
+            transaction_id = (
+                now.astimezone(PLATFORM_TZ).strftime("%Y%m%d%H%M%S%f")[:17] + f"{next(self._tx_counter) % 1000:03d}"
+            )
         payload: dict[str, Any] = {
             "transactionId": transaction_id,
             "destAddr": dest_addr,

@@ -121,13 +121,14 @@ def _check_dest_addr(body: dict[str, Any]) -> SendRejection | None:
     if compact.startswith("+"):
         compact = compact[1:]
     if not compact.isdigit() or not compact.isascii():
-        return SendRejection(
-            8, "destAddr may contain only digits, a leading '+', spaces, dashes and parentheses")
+        return SendRejection(8, "destAddr may contain only digits, a leading '+', spaces, dashes and parentheses")
     digits = _DEST_STRIP.sub("", dest)
     if not DEST_MIN_DIGITS <= len(digits) <= DEST_MAX_DIGITS:
         return SendRejection(
-            8, f"destAddr has {len(digits)} digits; a number is country code + operator code + "
-               f"number, {DEST_MIN_DIGITS} to {DEST_MAX_DIGITS} digits")
+            8,
+            f"destAddr has {len(digits)} digits; a number is country code + operator code + "
+            f"number, {DEST_MIN_DIGITS} to {DEST_MAX_DIGITS} digits",
+        )
     return None
 
 
@@ -158,16 +159,20 @@ def _check_ttl(channel: str, data: dict[str, Any]) -> SendRejection | None:
         lo, hi = limits.VIBER_TTL_MIN_MINUTES * 60, limits.VIBER_TTL_MAX_MINUTES * 60
         if not lo <= seconds <= hi:
             return SendRejection(
-                11, f"Invalid TTL: message.data.ttl is {_describe_ttl(data)}. Viber message lifetime must be from "
-                    f"{limits.VIBER_TTL_MIN_MINUTES} to {limits.VIBER_TTL_MAX_MINUTES} minutes.")
+                11,
+                f"Invalid TTL: message.data.ttl is {_describe_ttl(data)}. Viber message lifetime must be from "
+                f"{limits.VIBER_TTL_MIN_MINUTES} to {limits.VIBER_TTL_MAX_MINUTES} minutes.",
+            )
         return None
     if seconds == 0:
         return None  # [doc] 0: the platform's per-client default
     allowed = sorted(limits.WHATSAPP_TTL_MINUTES)
     if seconds % 60 or seconds // 60 not in limits.WHATSAPP_TTL_MINUTES:
         return SendRejection(
-            11, f"Invalid TTL: message.data.ttl is {_describe_ttl(data)}. WHATSAPP message lifetime must be whole days "
-                f"in minutes: {', '.join(map(str, allowed))} (or 0 for the default).")
+            11,
+            f"Invalid TTL: message.data.ttl is {_describe_ttl(data)}. WHATSAPP message lifetime must be whole days "
+            f"in minutes: {', '.join(map(str, allowed))} (or 0 for the default).",
+        )
     return None
 
 
@@ -197,8 +202,8 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
         return SendRejection(9, "instantContent.type is required")
     if not isinstance(ctype, str) or ctype not in allowed_types:
         return SendRejection(
-            9, f"instantContent.type {ctype!r} is not valid for {channel}; "
-               f"expected one of {', '.join(allowed_types)}")
+            9, f"instantContent.type {ctype!r} is not valid for {channel}; expected one of {', '.join(allowed_types)}"
+        )
     content = ic.get("data")
     if content is None:
         return SendRejection(4, "instantContent.data is required")
@@ -214,8 +219,10 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
     if channel == "VIBER":
         if viber_sessions and ctype not in ("TEXT", "IMAGE_URL"):
             return SendRejection(
-                4, f"Invalid request: this account uses Viber sessions, which accept only TEXT or "
-                   f"IMAGE_URL messages, not {ctype}")
+                4,
+                f"Invalid request: this account uses Viber sessions, which accept only TEXT or "
+                f"IMAGE_URL messages, not {ctype}",
+            )
         required, optional = _VIBER_ALLOWED[ctype]
         for key in required:
             if not present[key]:
@@ -230,12 +237,14 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
         total = len(text) + len(caption)
         if total > limits.VIBER_MESSAGE_MAX:
             return SendRejection(
-                4, f"Message is too long ({total} symbols). Viber message max length is "
-                   f"{limits.VIBER_MESSAGE_MAX} symbols.")
+                4,
+                f"Message is too long ({total} symbols). Viber message max length is "
+                f"{limits.VIBER_MESSAGE_MAX} symbols.",
+            )
         if len(text) > limits.VIBER_TEXT_MAX:
             return SendRejection(
-                4, f"Text is too long ({len(text)} symbols). Viber text max length is "
-                   f"{limits.VIBER_TEXT_MAX} symbols.")
+                4, f"Text is too long ({len(text)} symbols). Viber text max length is {limits.VIBER_TEXT_MAX} symbols."
+            )
         return None
 
     # WhatsApp: text only or image only [doc]
@@ -244,8 +253,9 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
             return SendRejection(4, f"instantContent.data.{key} is not allowed in a WHATSAPP message")
     if present["text"] and present["imageURL"]:
         return SendRejection(
-            4, "A WHATSAPP message is text only or image only: instantContent.data must not "
-               "carry both text and imageURL")
+            4,
+            "A WHATSAPP message is text only or image only: instantContent.data must not carry both text and imageURL",
+        )
     if ctype == "TEXT":
         if not present["text"]:
             return SendRejection(4, "instantContent.data.text is required for a WHATSAPP TEXT message")
@@ -254,8 +264,10 @@ def _check_content(channel: str, data: dict[str, Any], viber_sessions: bool) -> 
         text = content["text"]
         if len(text) > limits.WHATSAPP_TEXT_MAX:
             return SendRejection(
-                4, f"Message is too long ({len(text)} symbols). WHATSAPP message max length is "
-                   f"{limits.WHATSAPP_TEXT_MAX} symbols.")
+                4,
+                f"Message is too long ({len(text)} symbols). WHATSAPP message max length is "
+                f"{limits.WHATSAPP_TEXT_MAX} symbols.",
+            )
         return None
     if not present["imageURL"]:
         return SendRejection(4, "instantContent.data.imageURL is required for a WHATSAPP IMAGE_URL message")
@@ -281,12 +293,12 @@ def _check_schedule(body: dict[str, Any]) -> SendRejection | None:
     weekdays = sched.get("weekdaysSchedule")
     if weekdays is not None and (not isinstance(weekdays, str) or not _WEEKDAYS.match(weekdays)):
         return SendRejection(
-            4, "scheduleInfo.weekdaysSchedule may contain only the digits 1 (Monday) to 7 (Sunday), e.g. 12345")
+            4, "scheduleInfo.weekdaysSchedule may contain only the digits 1 (Monday) to 7 (Sunday), e.g. 12345"
+        )
     deadline = sched.get("deadline")
     if deadline is not None:
         if not isinstance(deadline, str) or not _DEADLINE.match(deadline):
-            return SendRejection(
-                4, "scheduleInfo.deadline must be a date-time like 2019-05-10T16:29:30+0300")
+            return SendRejection(4, "scheduleInfo.deadline must be a date-time like 2019-05-10T16:29:30+0300")
         try:
             datetime.strptime(deadline, DEADLINE_FORMAT)
         except ValueError:
@@ -311,8 +323,10 @@ def _check_envelope_options(body: dict[str, Any]) -> SendRejection | None:
                 return SendRejection(4, "notifyUrl must not be empty")
             if len(url) > limits.NOTIFY_URL_MAX:
                 return SendRejection(
-                    4, f"notifyUrl is too long ({len(url)} symbols). notifyUrl max length is "
-                       f"{limits.NOTIFY_URL_MAX} symbols.")
+                    4,
+                    f"notifyUrl is too long ({len(url)} symbols). notifyUrl max length is "
+                    f"{limits.NOTIFY_URL_MAX} symbols.",
+                )
     if _present(body, "extraParam") and not isinstance(body["extraParam"], str):
         return SendRejection(4, "extraParam must be a string like param1=value1,param2=value2")
     if _present(body, "id"):
@@ -343,8 +357,7 @@ def validate_send(body: dict[str, Any], *, viber_sessions: bool = False) -> Send
         return SendRejection(4, "message must be an object")
     channel = message.get("type")
     if not isinstance(channel, str) or channel not in CHANNELS:
-        return SendRejection(
-            9, f"message.type {channel!r} is not correct; expected one of {', '.join(CHANNELS)}")
+        return SendRejection(9, f"message.type {channel!r} is not correct; expected one of {', '.join(CHANNELS)}")
     data = message.get("data")
     if data is None:
         return SendRejection(7, "message.data.serviceNumber is required")
@@ -388,9 +401,19 @@ TEMPLATE_CHANNELS = ("WHATSAPP", "VIBER", "SMS")
 WHATSAPP_CATEGORIES = ("MARKETING", "AUTHENTICATION", "UTILITY")
 #: [doc] the twelve Viber categories, plus TRANSACTIONAL, which seed 002's own Viber example uses.
 VIBER_CATEGORIES = (
-    "ACCOUNT_UPDATE", "PAYMENT_UPDATE", "PERSONAL_FINANCE_UPDATE", "SHIPPING_UPDATE",
-    "RESERVATION_UPDATE", "ISSUE_RESOLUTION", "ISSUE_UPDATE", "APPOINTMENT_UPDATE",
-    "TRANSPORTATION_UPDATE", "TICKET_UPDATE", "ALERT_UPDATE", "AUTO_REPLY", "TRANSACTIONAL",
+    "ACCOUNT_UPDATE",
+    "PAYMENT_UPDATE",
+    "PERSONAL_FINANCE_UPDATE",
+    "SHIPPING_UPDATE",
+    "RESERVATION_UPDATE",
+    "ISSUE_RESOLUTION",
+    "ISSUE_UPDATE",
+    "APPOINTMENT_UPDATE",
+    "TRANSPORTATION_UPDATE",
+    "TICKET_UPDATE",
+    "ALERT_UPDATE",
+    "AUTO_REPLY",
+    "TRANSACTIONAL",
 )
 WHATSAPP_CONTENT_TYPES_T = ("TEXT", "IMAGE", "BUTTON", "DOCUMENT", "LOCATION", "AUDIO", "VIDEO", "AUTHENTICATION")
 HEADER_TYPES = ("TEXT", "IMAGE", "VIDEO", "DOCUMENT")
@@ -430,8 +453,7 @@ def _check_whatsapp_template(mm: dict[str, Any]) -> TemplateRejection | None:
         return rejected
     language = mm.get("language")
     if not isinstance(language, str) or not _WA_LANGUAGE.match(language):
-        return TemplateRejection(
-            INVALID_LANGUAGE, "language: must be a WhatsApp language code such as en, ru or pt_BR")
+        return TemplateRejection(INVALID_LANGUAGE, "language: must be a WhatsApp language code such as en, ru or pt_BR")
     content = mm.get("content")
     if not isinstance(content, dict):
         return TemplateRejection(BAD_REQUEST, "content: must be an object")
@@ -446,8 +468,10 @@ def _check_whatsapp_template(mm: dict[str, Any]) -> TemplateRejection | None:
         return TemplateRejection(BAD_REQUEST, "content.textExampleParams: must be a list of strings")
     if len(params) != len(variables):
         return TemplateRejection(
-            BAD_REQUEST, f"content.textExampleParams: content.text has {len(variables)} variable(s) "
-                         f"{{{{n}}}}, so it needs exactly that many examples, got {len(params)}")
+            BAD_REQUEST,
+            f"content.textExampleParams: content.text has {len(variables)} variable(s) "
+            f"{{{{n}}}}, so it needs exactly that many examples, got {len(params)}",
+        )
     content_type = mm.get("contentType")
     if content_type is not None and content_type not in WHATSAPP_CONTENT_TYPES_T:
         return TemplateRejection(BAD_REQUEST, f"contentType: must be one of {', '.join(WHATSAPP_CONTENT_TYPES_T)}")
@@ -468,11 +492,11 @@ def _check_whatsapp_header(header: Any) -> TemplateRejection | None:
     if htype not in HEADER_TYPES:
         return TemplateRejection(BAD_REQUEST, f"content.header.headerType: must be one of {', '.join(HEADER_TYPES)}")
     if htype == "TEXT" and not _nonempty_str(header.get("headerExampleTextParam")):
-        return TemplateRejection(
-            BAD_REQUEST, "content.header.headerExampleTextParam: required when headerType is TEXT")
+        return TemplateRejection(BAD_REQUEST, "content.header.headerExampleTextParam: required when headerType is TEXT")
     if htype != "TEXT" and not _nonempty_str(header.get("headerExampleMediaUrl")):
         return TemplateRejection(
-            BAD_REQUEST, f"content.header.headerExampleMediaUrl: required when headerType is {htype}")
+            BAD_REQUEST, f"content.header.headerExampleMediaUrl: required when headerType is {htype}"
+        )
     return None
 
 
@@ -499,12 +523,15 @@ def _check_whatsapp_keyboard(keyboard: Any) -> TemplateRejection | None:
                     return TemplateRejection(BAD_REQUEST, f"{where}.url: required for a URL button")
                 if not _nonempty_str(example):
                     return TemplateRejection(
-                        BAD_REQUEST, f"{where}.urlTextExample: the dynamic-link example is required for a URL button")
+                        BAD_REQUEST, f"{where}.urlTextExample: the dynamic-link example is required for a URL button"
+                    )
                 static = url.split("{{", 1)[0]
                 if not example.startswith(static):
                     return TemplateRejection(
-                        BAD_REQUEST, f"{where}.urlTextExample: the dynamic-link example must start with "
-                                     f"the button url's fixed part {static!r}")
+                        BAD_REQUEST,
+                        f"{where}.urlTextExample: the dynamic-link example must start with "
+                        f"the button url's fixed part {static!r}",
+                    )
             elif btype == "PHONE" and not _nonempty_str(button.get("phone")):
                 return TemplateRejection(BAD_REQUEST, f"{where}.phone: required for a PHONE button")
             elif btype == "QUICK_REPLY" and not _nonempty_str(button.get("payload")):
@@ -544,7 +571,8 @@ def _check_sms_template(mm: dict[str, Any], body: dict[str, Any]) -> TemplateRej
         return TemplateRejection(BAD_REQUEST, "smsProviderIds: required, a non-empty list for an SMS template")
     if not all(_is_int(p) and p in SMS_PROVIDER_IDS for p in providers):
         return TemplateRejection(
-            BAD_REQUEST, "smsProviderIds: each must be 0 (MTS), 1 (Beeline), 2 (MegaFon) or 3 (Tele2)")
+            BAD_REQUEST, "smsProviderIds: each must be 0 (MTS), 1 (Beeline), 2 (MegaFon) or 3 (Tele2)"
+        )
     return None
 
 
@@ -561,8 +589,7 @@ def validate_template(body: Any) -> TemplateRejection | dict[str, Any]:
     if not _TEMPLATE_NAME.match(name):
         return TemplateRejection(BAD_REQUEST, "name: only Latin letters, digits and _ are allowed")
     if len(name) > limits.TEMPLATE_NAME_MAX:
-        return TemplateRejection(
-            BAD_REQUEST, f"name: at most {limits.TEMPLATE_NAME_MAX} characters, got {len(name)}")
+        return TemplateRejection(BAD_REQUEST, f"name: at most {limits.TEMPLATE_NAME_MAX} characters, got {len(name)}")
     channel = mm.get("channelType")
     if channel not in TEMPLATE_CHANNELS:
         return TemplateRejection(BAD_REQUEST, f"channelType: must be one of {', '.join(TEMPLATE_CHANNELS)}")

@@ -32,6 +32,7 @@ from airflow_provider_messaging.xcom import outcome_from_xcom, resolve_mt_nums, 
 if TYPE_CHECKING:
     from airflow_provider_messaging.models.status import DeliveryReport
 
+
 class DeliveryStatusSensor(BaseSensorOperator):
     """Wait until every message is final (delivered, undeliverable, expired, deleted, rejected).
 
@@ -111,8 +112,9 @@ class DeliveryStatusSensor(BaseSensorOperator):
         except ValueError as exc:
             raise self._failure(AirflowFailException(str(exc))) from None
         if untracked:
-            self.log.warning("%d send results carry no mtNum and are not tracked: %s",
-                             len(untracked), ", ".join(untracked[:20]))
+            self.log.warning(
+                "%d send results carry no mtNum and are not tracked: %s", len(untracked), ", ".join(untracked[:20])
+            )
         if not mt_nums:
             raise AirflowSkipException("no mtNum to track (mt_nums is empty or holds only duplicates)")
         self.log.info("Tracking the delivery status of %d messages", len(mt_nums))
@@ -127,8 +129,12 @@ class DeliveryStatusSensor(BaseSensorOperator):
             bad = [(n, outcome_from_xcom(v)) for n, v in statuses.items() if outcome_from_xcom(v) in self.fail_on]
             if bad:
                 shown = ", ".join(f"{n} {o}" for n, o in bad[:20]) + (" ..." if len(bad) > 20 else "")
-                raise self._failure(AirflowFailException(f"{len(bad)} of {len(statuses)} messages ended in an "
-                                                         f"outcome listed in fail_on {list(self.fail_on)}: {shown}"))
+                raise self._failure(
+                    AirflowFailException(
+                        f"{len(bad)} of {len(statuses)} messages ended in an "
+                        f"outcome listed in fail_on {list(self.fail_on)}: {shown}"
+                    )
+                )
         return statuses
 
     def _failure(self, exc: Exception) -> Exception:

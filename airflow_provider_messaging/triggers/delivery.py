@@ -96,8 +96,9 @@ class DeliveryStatusTrigger(BaseTrigger):
             },
         )
 
-    def _event(self, status: str, reports: dict[str, DeliveryReport], message: str,
-               *, fatal: bool = False) -> TriggerEvent:
+    def _event(
+        self, status: str, reports: dict[str, DeliveryReport], message: str, *, fatal: bool = False
+    ) -> TriggerEvent:
         pending = [n for n in self.mt_nums if not (n in reports and reports[n].is_final)]
         payload: dict[str, Any] = {
             "status": status,
