@@ -43,6 +43,7 @@ POSTGRES_EXTRAS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "con
 
 _stores: dict[str, MessageStore] = {}
 _stores_lock = threading.Lock()
+_warned: set[tuple[str, tuple[str, ...]]] = set()
 
 
 def url_from_connection(conn: Any) -> URL:
@@ -83,7 +84,8 @@ def default_sqlite_url() -> URL:
     """``$AIRFLOW_HOME/messaging_store.db``, with a warning when the executor is not local."""
     home = Path(os.environ.get("AIRFLOW_HOME") or "~/airflow").expanduser()
     remote = [name for name in executor_names() if name not in LOCAL_EXECUTORS]
-    if remote:
+    if remote and (str(home), tuple(remote)) not in _warned:
+        _warned.add((str(home), tuple(remote)))  # once per process, not once per use
         log.warning(
             "No connection %r: the message store is the SQLite file %s, but the executor %s runs tasks on "
             "other machines, which do not share it; set the connection to a PostgreSQL database "

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, runtime_checkable
 
 import pytest
 
@@ -17,6 +19,26 @@ from airflow_provider_messaging.store import (
     MessageStore,
     StoreSendLedger,
 )
+
+
+@runtime_checkable
+class SendLedger(Protocol):
+    """The send-ledger protocol the send operators use (airflow_provider_messaging/ledger.py)."""
+
+    def get(self, partner_id: str) -> LedgerRecord | None: ...
+    def mark_in_flight(self, partner_id: str) -> None: ...
+    def mark_accepted(self, partner_id: str, mt_num: str | None, *, duplicate: bool = False) -> None: ...
+    def mark_failed(self, partner_id: str, *, error_code: int | None = None, reason: str | None = None) -> None: ...
+
+
+def test_record_and_ledger_match_the_protocol(store: MessageStore) -> None:
+    assert [f.name for f in dataclasses.fields(LedgerRecord)] == [
+        "partner_id", "state", "mt_num", "duplicate", "error_code", "reason"]
+    record = LedgerRecord("p", "accepted")
+    assert (record.mt_num, record.duplicate, record.error_code, record.reason) == (None, False, None, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.state = "failed"  # type: ignore[misc]
+    assert isinstance(store.ledger(), SendLedger)
 
 
 def test_protocol_round_trip(store: MessageStore) -> None:
