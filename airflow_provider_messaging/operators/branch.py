@@ -89,7 +89,8 @@ class DeliveryBranchOperator(BaseBranchOperator):
         for name, share in shares.items():
             if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
                 raise ValueError(
-                    f"{self.task_id}: min_share[{name!r}] must be a share from 0 to below 1, got {share!r}")
+                    f"{self.task_id}: min_share[{name!r}] must be a share from 0 to below 1, got {share!r}"
+                )
         self.min_share: dict[str, float] = dict(zip(names, (float(v) for v in shares.values()), strict=True))
 
     def choose_branch(self, context: Context) -> list[str] | None:
@@ -102,8 +103,10 @@ class DeliveryBranchOperator(BaseBranchOperator):
         total = sum(counts.values())
         below = {o: n for o, n in counts.items() if o in self.min_share and n / total <= self.min_share[o]}
         if below:
-            self.log.info("Not counted as occurred (at or below min_share): %s",
-                          ", ".join(f"{o} {n / total:.2%} <= {self.min_share[o]:.2%}" for o, n in below.items()))
+            self.log.info(
+                "Not counted as occurred (at or below min_share): %s",
+                ", ".join(f"{o} {n / total:.2%} <= {self.min_share[o]:.2%}" for o, n in below.items()),
+            )
             counts = Counter({o: n for o, n in counts.items() if o not in below})
         chosen: dict[str, None] = {}
         unmatched = [o for o in counts if o not in self.branches]

@@ -191,10 +191,15 @@ class DeliveryStatusSensor(BaseSensorOperator):
         remaining = max(0.0, self.timeout - (time.monotonic() - started))
         self.defer(
             trigger=DeliveryStatusTrigger(
-                campaign_scope=self.campaign_scope(), store_conn_id=self.store_conn_id,
-                messaging_conn_id=self.messaging_conn_id, poll_interval=self.poke_interval,
-                end_time=time.time() + remaining, batch_size=self.batch_size,
-            ) if self.campaign is not None else DeliveryStatusTrigger(
+                campaign_scope=self.campaign_scope(),
+                store_conn_id=self.store_conn_id,
+                messaging_conn_id=self.messaging_conn_id,
+                poll_interval=self.poke_interval,
+                end_time=time.time() + remaining,
+                batch_size=self.batch_size,
+            )
+            if self.campaign is not None
+            else DeliveryStatusTrigger(
                 mt_nums=self.tracked_mt_nums(),
                 messaging_conn_id=self.messaging_conn_id,
                 poll_interval=self.poke_interval,
@@ -237,8 +242,9 @@ class DeliveryStatusSensor(BaseSensorOperator):
 
             value = parse_rendered(value, "campaign", "a campaign summary")
         try:
-            return scope_of(list(value) if isinstance(value, Sequence) and not isinstance(value, (str, dict))
-                            else value)
+            return scope_of(
+                list(value) if isinstance(value, Sequence) and not isinstance(value, (str, dict)) else value
+            )
         except ValueError as exc:
             raise self._failure(AirflowFailException(str(exc))) from None
 
@@ -266,8 +272,13 @@ class DeliveryStatusSensor(BaseSensorOperator):
                 self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
                 return PokeReturnValue(is_done=False)
             raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
-        self.log.info("Campaign %s delivery status: %d of %d messages final (%d status requests)", scope,
-                      done.final, done.total, done.requests)
+        self.log.info(
+            "Campaign %s delivery status: %d of %d messages final (%d status requests)",
+            scope,
+            done.final,
+            done.total,
+            done.requests,
+        )
         if done.pending:
             return PokeReturnValue(is_done=False)
         return PokeReturnValue(is_done=True, xcom_value=self.finish_campaign(context, scope))
@@ -297,12 +308,24 @@ class DeliveryStatusSensor(BaseSensorOperator):
         with path.open("w", encoding="utf-8") as out:
             counts = write_statuses(get_store(self.store_conn_id), scope, out)
         outcomes = dict(counts.outcomes.most_common())
-        self.log.info("Campaign %s delivery outcomes: %s; statuses: %s", scope,
-                      ", ".join(f"{k}={n}" for k, n in outcomes.items()) or "(no accepted message)", path)
+        self.log.info(
+            "Campaign %s delivery outcomes: %s; statuses: %s",
+            scope,
+            ", ".join(f"{k}={n}" for k, n in outcomes.items()) or "(no accepted message)",
+            path,
+        )
         bad = {o: n for o, n in outcomes.items() if o in self.fail_on}
         if bad:
-            raise self._failure(AirflowFailException(
-                f"campaign {scope}: {sum(bad.values())} of {counts.total} messages ended in an outcome listed in "
-                f"fail_on: {bad}; statuses: {path}"))
-        return {"campaign": scope, "total": counts.total, "final": counts.final, "outcomes": outcomes,
-                "statuses_path": str(path)}
+            raise self._failure(
+                AirflowFailException(
+                    f"campaign {scope}: {sum(bad.values())} of {counts.total} messages ended in an outcome listed in "
+                    f"fail_on: {bad}; statuses: {path}"
+                )
+            )
+        return {
+            "campaign": scope,
+            "total": counts.total,
+            "final": counts.final,
+            "outcomes": outcomes,
+            "statuses_path": str(path),
+        }

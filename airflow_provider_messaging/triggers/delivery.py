@@ -183,11 +183,17 @@ class DeliveryStatusTrigger(BaseTrigger):
                     try:
                         cycle = await atrack_cycle(store, scope, client, batch_size=self.batch_size)
                         last_error = None
-                        self.log.info("Campaign %s delivery status: %d of %d messages final (%d status requests)",
-                                      scope, cycle.final, cycle.total, cycle.requests)
+                        self.log.info(
+                            "Campaign %s delivery status: %d of %d messages final (%d status requests)",
+                            scope,
+                            cycle.final,
+                            cycle.total,
+                            cycle.requests,
+                        )
                         if not cycle.pending:
-                            yield self._campaign_event(EVENT_SUCCESS, scope, cycle,
-                                                       f"all {cycle.total} messages reached a final status")
+                            yield self._campaign_event(
+                                EVENT_SUCCESS, scope, cycle, f"all {cycle.total} messages reached a final status"
+                            )
                             return
                     except MessagingApiError as exc:
                         if not exc.retryable:
