@@ -32,7 +32,9 @@ def test_importing_the_operator_loads_no_engine_store_client_or_models():
         "import airflow_provider_messaging.operators.campaign;"
         "heavy = ('airflow_provider_messaging.campaign.engine', 'airflow_provider_messaging.campaign.render',"
         " 'airflow_provider_messaging.campaign.run', 'airflow_provider_messaging.store',"
-        " 'airflow_provider_messaging.client', 'httpx', 'sqlalchemy');"
+        " 'airflow_provider_messaging.client.sync', 'airflow_provider_messaging.client.aio',"
+        " 'airflow_provider_messaging.client.retry', 'requests', 'httpx',"
+        " 'pydantic', 'sqlalchemy');"
         "print(sorted(m for m in set(sys.modules) - before if m.startswith(heavy)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
