@@ -193,3 +193,26 @@ def test_dedup_reject(messaging_sandbox_factory):
 
 def test_the_sandbox_class_is_the_one_documented():
     assert Sandbox.__module__.startswith("airflow_provider_messaging.sandbox")
+
+
+def test_unconfirmed_campaign_sends_resolved_by_pushed_reports(tmp_path, monkeypatch):
+    import json
+
+    from airflow_provider_messaging.store import MessageStore
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_STORE_DEFAULT", json.dumps({"conn_type": "generic",
+                                                                           "extra": {"url": url}}))
+    setup = MessageStore(url)
+    setup.ledger("campaign:spring-sale").mark_in_flight_many(["p1", "p2"])  # sent, no answer came
+    setup.record_reports([{"mtNum": "m1", "id": "p1", "status": 2}])         # a pushed report echoes p1
+    summary = {"scope": "campaign:spring-sale"}  # a campaign's XCom
+
+    # [START resolve_unconfirmed]
+    from airflow_provider_messaging.store.airflow import get_store
+    from airflow_provider_messaging.store.reconcile import resolve_unconfirmed  # aresolve_unconfirmed in a trigger
+
+    resolved = resolve_unconfirmed(get_store(), scope=summary["scope"])  # {partner_id: mt_num}
+    # [END resolve_unconfirmed]
+    assert resolved == {"p1": "m1"}
+    assert setup.ledger("campaign:spring-sale").get("p2").state == "in_flight"

@@ -25,6 +25,14 @@ def test_every_example_dag_and_guide_page_is_reachable_from_the_index():
     assert [e for e in examples if e not in index] == []
 
 
+def test_the_docs_speak_of_the_product_only():
+    """The platform's documents and the project's specification are not shipped: no page cites them."""
+    for page in snippets.markdown_files():
+        text = page.read_text(encoding="utf-8")
+        for word in ("SPEC §", "SPEC.md", "seeds/", "[doc]"):
+            assert word not in text, f"{page.name} cites {word!r}"
+
+
 # --- the checker itself ------------------------------------------------------------------------------
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
