@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/.uv/bin:$(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: uv sync test lint demo bench sandbox clean
+.PHONY: uv sync test lint demo bench sandbox e2e clean
 
 # uv from PyPI into a private venv (.uv/); if venv is unavailable, a user install.
 uv:
@@ -17,8 +17,10 @@ uv:
 	  || python3 -m pip install --quiet --user uv \
 	  || python3 -m pip install --quiet --user --break-system-packages uv
 
+# --inexact: drivers a user added (e.g. psycopg2-binary, asyncpg) stay installed; --extra postgres: the
+# [postgres] extra, which the message store's tests use
 sync: uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --inexact --extra postgres --quiet
 
 test: sync
 	$(UV) run --frozen --no-sync python -m pytest $(PYTEST_ARGS)
@@ -34,6 +36,13 @@ demo: sync
 
 bench: sync
 	$(UV) run --frozen --no-sync python benchmarks/send_throughput.py
+
+# A real deployment (PostgreSQL, api-server, scheduler, dag-processor, triggerer, the sandbox), see
+# docs/deployment.md. E2E_ARGS="--executor celery" for CeleryExecutor with Redis and two workers.
+E2E_ARGS ?=
+e2e: uv
+	$(UV) sync --frozen --inexact --quiet --extra postgres --extra celery
+	$(UV) run --frozen --no-sync python e2e/run.py $(E2E_ARGS)
 
 sandbox: sync
 	$(UV) run --frozen --no-sync python -m airflow_provider_messaging.sandbox --port 8085

@@ -2,7 +2,8 @@
 
 Sets up a throw-away Airflow home (SQLite), starts the sandbox on a free local port, points the
 ``messaging_default`` connection at it, runs the DAG with ``dag.test()`` and prints what happened.
-Exit status 0 when every task succeeded.
+Exit status 0 when every task succeeded. The Airflow home is removed at the end (``--keep`` keeps it
+for a look at the task logs).
 """
 
 from __future__ import annotations
@@ -35,8 +36,18 @@ def _xcom(run, task_id: str):
         return XComModel.deserialize_value(row) if row else None
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     home = Path(tempfile.mkdtemp(prefix="messaging-demo-"))
+    try:
+        return _demo(home)
+    finally:
+        if "--keep" in argv:
+            print(f"Kept the Airflow home: {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _demo(home: Path) -> int:
     dags = home / "dags"
     dags.mkdir()
     os.environ.update({
@@ -46,9 +57,10 @@ def main() -> int:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("DEMO_LOG_LEVEL", "WARNING"),
     })
+    from airflow_provider_messaging.hooks.messaging import mask_number
     from airflow_provider_messaging.sandbox import Sandbox
 
-    print(f"Airflow home: {home}")
+    print(f"Airflow home: {home} (removed at the end; --keep keeps it)")
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with Sandbox(delivery_delay=1.0) as sandbox:
@@ -73,7 +85,7 @@ def main() -> int:
                   f"errorCode {status['error_code']}, outcome {status['outcome']}, done {status['done_date']})")
         print("\nMessages the sandbox accepted (each sent once):")
         for m in sandbox.messages:
-            print(f"  mtNum={m.mt_num} {m.channel:<9} to {m.dest_addr} id={m.id} "
+            print(f"  mtNum={m.mt_num} {m.channel:<9} to {mask_number(m.dest_addr)} id={m.id} "
                   f"sent {sandbox.sent_count(m.id, m.dest_addr)}x")
         ok = run.state == "success" and all(s == "success" for s in states.values()) and len(statuses) == 2
         print(f"\nDAG run {run.run_id}: {run.state}")
@@ -81,4 +93,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseHook
 
+# public for DAG code that prints recipients (``7900*****67``); light: no HTTP libraries, no pydantic
+from airflow_provider_messaging.client.redact import mask_number
+
+__all__ = ["MessagingHook", "mask_number"]
+
 if TYPE_CHECKING:
     from airflow_provider_messaging.client.aio import AsyncMessagingClient
     from airflow_provider_messaging.client.settings import ClientSettings
