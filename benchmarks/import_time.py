@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: what a DAG file imports: operators, sensors, notifiers (every module of those packages)
 PACKAGES = ("operators", "sensors", "notifications")
 HEAVY = ("pydantic", "requests", "httpx", "tenacity", "airflow_provider_messaging.client",
-         "airflow_provider_messaging.models.send", "airflow_provider_messaging.models.status")
+         "airflow_provider_messaging.models.send", "airflow_provider_messaging.models.status",
+         "airflow_provider_messaging.store")
 
 PROBE = """
 import json, sys, time
