@@ -7,8 +7,9 @@ Names are loaded on first use (PEP 562): importing ``client.settings`` does not 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_messaging.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "ClientSettings": "settings",
@@ -31,14 +32,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from airflow_provider_messaging.client.aio import AsyncMessagingClient, SendOutcome

@@ -17,7 +17,7 @@ from typing import Any, TypeAlias, TypeVar
 
 import httpx
 
-from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, IfExists
+from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, Failure, IfExists
 from airflow_provider_messaging.client.flow import AdaptiveLimit, TokenBucket
 from airflow_provider_messaging.client.settings import ClientSettings
 from airflow_provider_messaging.exceptions import (
@@ -26,7 +26,6 @@ from airflow_provider_messaging.exceptions import (
     MessagingApiError,
     TemplateNameExistsError,
     ThrottledError,
-    TransportError,
     error_from_response,
     template_error_from_response,
 )
@@ -48,6 +47,17 @@ M = TypeVar("M", bound=SendRequest | Mapping[str, Any])
 SendOutcome: TypeAlias = SendResult | MessagingApiError | InvalidMessageError
 BAD_URL_ERRORS = (httpx.InvalidURL, httpx.UnsupportedProtocol)
 NOT_CONNECTED_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def classify(exc: httpx.HTTPError | httpx.InvalidURL, *, answered: bool) -> tuple[Failure, str]:
+    """How an ``httpx`` error got no answer (``answered``: while reading the answer's body)."""
+    if isinstance(exc, NOT_CONNECTED_ERRORS) and not answered:
+        return Failure.NOT_CONNECTED, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure.NO_ANSWER, ""
+    if isinstance(exc, BAD_URL_ERRORS):
+        return Failure.BAD_URL, type(exc).__name__
+    return (Failure.BROKE_OFF, type(exc).__name__) if answered else (Failure.DROPPED, "")
 
 
 def is_throttle(exc: MessagingApiError) -> bool:
@@ -124,35 +134,14 @@ class AsyncMessagingClient(ClientCore):
         client = await self.http()
         try:
             response = await client.send(client.build_request("POST", url, content=body, headers=headers), stream=True)
-        except NOT_CONNECTED_ERRORS as exc:
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__  # e.g. a TLS refusal
-            raise self.policy.no_answer(
-                f"could not connect to {url}: {reason}", reached=False, repeatable=repeatable
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise self.policy.no_answer(
-                f"no answer from {url} within {self.settings.timeout} s", reached=True, repeatable=repeatable
-            ) from exc
-        except BAD_URL_ERRORS as exc:
-            raise TransportError(
-                f"cannot send to {url!r}: {type(exc).__name__} (check the connection's host and paths)",
-                ambiguous=False,
-                retryable=False,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise self.policy.no_answer(
-                f"the connection to {url} broke after the request was sent", reached=True, repeatable=repeatable
-            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            failure, detail = classify(exc, answered=False)
+            raise self.transport_failure(url, failure, repeatable=repeatable, detail=detail) from exc
         try:
             await response.aread()
-        except httpx.TimeoutException as exc:
-            raise self.policy.no_answer(
-                f"no answer from {url} within {self.settings.timeout} s", reached=True, repeatable=repeatable
-            ) from exc
-        except httpx.TransportError as exc:  # the answer broke off after the request was sent
-            raise self.policy.no_answer(
-                f"the answer from {url} broke off ({type(exc).__name__})", reached=True, repeatable=repeatable
-            ) from exc
+        except httpx.HTTPError as exc:
+            failure, detail = classify(exc, answered=True)
+            raise self.transport_failure(url, failure, repeatable=repeatable, detail=detail) from exc
         finally:
             await response.aclose()
         if response.status_code != 200:

@@ -5,11 +5,14 @@ secret scrubbing and recipient masking. Only the transport differs (``requests``
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
+
+from pydantic_core import from_json
 
 from airflow_provider_messaging.client.redact import Scrubber, mask_number
 from airflow_provider_messaging.client.retry import RetryPolicy
@@ -68,6 +71,16 @@ def with_default_service_number(message: Mapping[str, Any], service_number: str 
     return {**message, "message": {**inner, "data": data}}  # type: ignore[dict-item]
 
 
+class Failure(enum.Enum):
+    """How a request got no answer (each client maps its HTTP library's errors onto these)."""
+
+    NOT_CONNECTED = "the request never left: safe to resend"
+    NO_ANSWER = "sent, then no answer in time"
+    DROPPED = "sent, then the connection broke"
+    BROKE_OFF = "the answer started and broke off"
+    BAD_URL = "the URL cannot be sent to"
+
+
 def url_problem(url: str) -> str | None:
     """What makes ``url`` unusable (no http(s) scheme, no host, a space in the host, a bad port), or None."""
     try:
@@ -114,12 +127,25 @@ class ClientCore:
             return
         problem = url_problem(url)
         if problem:
-            raise TransportError(
-                f"cannot send to {url!r}: {problem} (check the connection's host and paths)",
+            raise self.transport_failure(url, Failure.BAD_URL, repeatable=True, detail=problem)
+        self.good_urls.add(url)
+
+    def transport_failure(self, url: str, failure: Failure, *, repeatable: bool, detail: str = "") -> TransportError:
+        """The error of a request that got no answer, worded the same by both clients; whether it may
+        be retried is the retry policy's ambiguity rule."""
+        if failure is Failure.BAD_URL:
+            return TransportError(
+                f"cannot send to {url!r}: {detail} (check the connection's host and paths)",
                 ambiguous=False,
                 retryable=False,
             )
-        self.good_urls.add(url)
+        text = {
+            Failure.NOT_CONNECTED: f"could not connect to {url}: {detail}",
+            Failure.NO_ANSWER: f"no answer from {url} within {self.settings.timeout} s",
+            Failure.DROPPED: f"the connection to {url} broke after the request was sent",
+            Failure.BROKE_OFF: f"the answer from {url} broke off ({detail})",
+        }[failure]
+        return self.policy.no_answer(text, reached=failure is not Failure.NOT_CONNECTED, repeatable=repeatable)
 
     def refused(
         self, answer: Answer, parser: Any = error_from_response, retry_after: str | None = None
@@ -130,7 +156,7 @@ class ClientCore:
     def json_object(self, answer: Answer) -> dict[str, Any]:
         """A 200 answer's JSON object; anything else is an unexpected answer (not retried)."""
         try:
-            data = json.loads(answer.content) if answer.content else {}
+            data = from_json(answer.content) if answer.content else {}
         except ValueError:
             raise self.refused(answer) from None
         if not isinstance(data, dict):
@@ -218,40 +244,32 @@ class ClientCore:
     def template_exists(self, request: TemplateRequest, exc: TemplateNameExistsError, if_exists: str) -> TemplateResult:
         """ "already exists": our own earlier attempt (its answer lost), done (``skip``), or raised."""
         channel = request.channel.value
-        if exc.after_unanswered_attempt:
+        note = None
+        if exc.after_unanswered_attempt:  # our own earlier attempt most likely created it
             self.log.warning(
                 "%s template %r: an earlier attempt got no answer and the retry was told the name "
                 "already exists: the earlier attempt created it",
                 channel,
                 request.name,
             )
-            answer = {
-                "code": exc.code,
-                "description": exc.description,
-                "note": "created by an earlier attempt whose answer was lost",
-            }
-            return TemplateResult(
-                name=request.name,
-                channel=channel,
-                code=str(exc.code),
-                created=True,
-                answer={k: v for k, v in answer.items() if v is not None},
-            )
-        if if_exists == "fail":
+            note = "created by an earlier attempt whose answer was lost"
+        elif if_exists == "fail":
             raise exc
-        self.log.info(
-            "%s template %r already exists on the platform (%s): nothing created, treated as done (if_exists='skip')",
-            channel,
-            request.name,
-            exc.description or exc.code,
-        )
-        refused = {"code": exc.code, "description": exc.description}
+        else:
+            self.log.info(
+                "%s template %r already exists on the platform (%s): nothing created, treated as done "
+                "(if_exists='skip')",
+                channel,
+                request.name,
+                exc.description or exc.code,
+            )
+        answer = {"code": exc.code, "description": exc.description, "note": note}
         return TemplateResult(
             name=request.name,
             channel=channel,
             code=str(exc.code),
-            created=False,
-            answer={k: v for k, v in refused.items() if v is not None},
+            created=note is not None,
+            answer={k: v for k, v in answer.items() if v is not None},
         )
 
     # --- credentials check ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -86,15 +87,15 @@ class ClientSettings:
             return path_or_url
         return f"{self.base_url.rstrip('/')}/{path_or_url.lstrip('/')}"
 
-    @property
+    @cached_property
     def send_url(self) -> str:
         return self.url(self.send_path)
 
-    @property
+    @cached_property
     def status_url(self) -> str:
         return self.url(self.status_path)
 
-    @property
+    @cached_property
     def template_url(self) -> str:
         return self.url(self.templates_url)
 

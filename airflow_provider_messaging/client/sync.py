@@ -16,13 +16,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, IfExists
+from airflow_provider_messaging.client.core import JSON_HEADERS, ClientCore, Failure, IfExists
 from airflow_provider_messaging.client.settings import ClientSettings
 from airflow_provider_messaging.exceptions import (
     DuplicateMessageError,
     MessagingApiError,
     TemplateNameExistsError,
-    TransportError,
     error_from_response,
     template_error_from_response,
 )
@@ -112,32 +111,9 @@ class MessagingClient(ClientCore):
         self.check_url(url)
         try:
             response = self.session.post(url, data=body, headers=headers, timeout=self.settings.timeout)
-        except requests.ConnectTimeout as exc:
-            raise self.policy.no_answer(
-                f"could not connect to {url}: timed out", reached=False, repeatable=repeatable
-            ) from exc
-        except requests.ConnectionError as exc:
-            if never_sent(exc):
-                raise self.policy.no_answer(
-                    f"could not connect to {url}: {reason(exc)}", reached=False, repeatable=repeatable
-                ) from exc
-            raise self.policy.no_answer(
-                f"the connection to {url} broke after the request was sent", reached=True, repeatable=repeatable
-            ) from exc
-        except requests.Timeout as exc:
-            raise self.policy.no_answer(
-                f"no answer from {url} within {self.settings.timeout} s", reached=True, repeatable=repeatable
-            ) from exc
-        except BAD_URL_ERRORS as exc:
-            raise TransportError(
-                f"cannot send to {url!r}: {type(exc).__name__} (check the connection's host and paths)",
-                ambiguous=False,
-                retryable=False,
-            ) from exc
-        except requests.RequestException as exc:  # the answer broke off after the request was sent
-            raise self.policy.no_answer(
-                f"the answer from {url} broke off ({type(exc).__name__})", reached=True, repeatable=repeatable
-            ) from exc
+        except requests.RequestException as exc:
+            failure, detail = classify(exc)
+            raise self.transport_failure(url, failure, repeatable=repeatable, detail=detail) from exc
         if response.status_code != 200:
             raise self.refused(response, error_parser, response.headers.get("Retry-After"))
         return response
@@ -230,6 +206,19 @@ class MessagingClient(ClientCore):
         except (MessagingApiError, ValueError) as exc:
             return self.credentials_verdict(exc)
         return self.credentials_verdict(None)
+
+
+def classify(exc: requests.RequestException) -> tuple[Failure, str]:
+    """How a ``requests`` error got no answer, and the detail its message names."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return Failure.NOT_CONNECTED, "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return (Failure.NOT_CONNECTED, reason(exc)) if never_sent(exc) else (Failure.DROPPED, "")
+    if isinstance(exc, requests.Timeout):
+        return Failure.NO_ANSWER, ""
+    if isinstance(exc, BAD_URL_ERRORS):
+        return Failure.BAD_URL, type(exc).__name__
+    return Failure.BROKE_OFF, type(exc).__name__  # the answer broke off after the request was sent
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:

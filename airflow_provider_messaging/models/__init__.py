@@ -6,8 +6,9 @@ Names are loaded on first use (PEP 562), so ``import airflow_provider_messaging.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_messaging.lazy import lazy_exports
 
 #: public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
@@ -32,6 +33,7 @@ _EXPORTS: dict[str, str] = {
         "send",
     ),
     "SendResult": "results",
+    "InvalidMessageError": "airflow_provider_messaging.exceptions",  # the error every model rule raises
     "WireModel": "base",
     **dict.fromkeys(("DeliveryReport", "parse_reports"), "status"),
     **dict.fromkeys(
@@ -75,18 +77,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "InvalidMessageError":  # the error every model rule raises (defined with the others)
-        from airflow_provider_messaging.exceptions import InvalidMessageError
-
-        return InvalidMessageError
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from airflow_provider_messaging.exceptions import InvalidMessageError

@@ -126,3 +126,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def status_peer(httpserver, set_conn) -> StatusPeer:
+    """A status method at ``/api/status`` answering for mtNums 1000-1249 (every third undelivered,
+    errorCode 7), with ``messaging_default`` pointing at it and short backoffs."""
+    reports = {str(n): report(n, 5 if n % 3 == 0 else 2, 7 if n % 3 == 0 else 0) for n in range(1000, 1250)}
+    peer = StatusPeer(reports)
+    httpserver.expect_request("/api/status", method="POST").respond_with_handler(peer)
+    set_conn(httpserver.url_for("/api"), status_path="/status", backoff_initial=0.01, backoff_max=0.05)
+    return peer

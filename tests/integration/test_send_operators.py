@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 
 from tests.helpers.airflow import task_states, xcom_values
 from tests.helpers.peers import dropping_server

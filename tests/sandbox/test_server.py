@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import time
-from typing import Any
 
 import pytest
 import requests
 
-from airflow_provider_messaging.models.codes import SEND_ERRORS
 from airflow_provider_messaging.sandbox import Sandbox
 
 from tests.helpers.sandbox import LOGIN, PASSWORD, assert_error, post, viber, wait_until, whatsapp, with_content, with_data

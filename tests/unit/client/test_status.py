@@ -14,35 +14,12 @@ from airflow_provider_messaging.exceptions import (
     UnexpectedResponseError,
 )
 from airflow_provider_messaging.models import DeliveryReport
-from tests.helpers.clients import KINDS, Client, settings_from_env
-from tests.helpers.peers import StatusPeer, report
-
-
-@pytest.fixture(params=KINDS)
-def kind(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def make_client(kind):
-    made: list[Client] = []
-
-    def make(sleeps: list | None = None, **overrides) -> Client:
-        made.append(Client(kind, settings_from_env(**overrides), sleeps))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
+from tests.helpers.peers import report, status_peer
 
 
 @pytest.fixture
 def peer(httpserver, set_conn):
-    reports = {str(n): report(n, 5 if n % 3 == 0 else 2, 7 if n % 3 == 0 else 0) for n in range(1000, 1250)}
-    p = StatusPeer(reports)
-    httpserver.expect_request("/api/status", method="POST").respond_with_handler(p)
-    set_conn(httpserver.url_for("/api"), status_path="/status", backoff_initial=0.01, backoff_max=0.05)
-    return p
+    return status_peer(httpserver, set_conn)
 
 
 def test_get_statuses_batches_and_sends_credentials(peer, make_client):

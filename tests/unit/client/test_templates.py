@@ -9,13 +9,11 @@ import json
 import pytest
 
 from airflow_provider_messaging import exceptions as exc
-from airflow_provider_messaging import exceptions as terr
 from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.models.codes import TEMPLATE_ANSWER_CODES, TEMPLATE_NAME_EXISTS
 from airflow_provider_messaging.models.templates import TemplateRequest
 from airflow_provider_messaging.sandbox import Sandbox
 from airflow_provider_messaging.xcom import template_xcom
-from tests.helpers.clients import KINDS, Client, settings_from_env
 from tests.helpers.templates import (
     SEED_SMS,
     SEED_VIBER,
@@ -30,31 +28,12 @@ PATH = "/api/message-matchers"
 
 #: answer code -> the typed error it becomes
 ERROR_CLASSES = {
-    "must not be null": terr.TemplateCategoryError,
-    "message-matcher-category-invalid": terr.TemplateCategoryError,
-    "message-matcher.saving.bad-request": terr.TemplateBadRequestError,
-    TEMPLATE_NAME_EXISTS: terr.TemplateNameExistsError,
-    "Invalid language": terr.TemplateLanguageError,
+    "must not be null": exc.TemplateCategoryError,
+    "message-matcher-category-invalid": exc.TemplateCategoryError,
+    "message-matcher.saving.bad-request": exc.TemplateBadRequestError,
+    TEMPLATE_NAME_EXISTS: exc.TemplateNameExistsError,
+    "Invalid language": exc.TemplateLanguageError,
 }
-
-
-@pytest.fixture(params=KINDS)
-def kind(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def make_client(kind):
-    """``make_client(sleeps, **overrides)``: a client of this test's kind for ``messaging_default``."""
-    made: list[Client] = []
-
-    def make(sleeps: list | None = None, **overrides) -> Client:
-        made.append(Client(kind, settings_from_env(**overrides), sleeps))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture
@@ -145,7 +124,7 @@ def test_each_answer_code_becomes_its_typed_error_saying_what_to_fix(platform, c
     with pytest.raises(ERROR_CLASSES[code]) as err:
         make_client().create_template(SEED_WHATSAPP_VARIABLES)
     error = err.value
-    assert isinstance(error, terr.TemplateError) and isinstance(error, exc.MessagingApiError)
+    assert isinstance(error, exc.TemplateError) and isinstance(error, exc.MessagingApiError)
     assert (error.code, error.http_status, error.retryable) == (code, status, False)
     assert error.description == f"server says {code}"
     text = str(error)
@@ -157,7 +136,7 @@ def test_each_answer_code_becomes_its_typed_error_saying_what_to_fix(platform, c
 def test_every_documented_error_code_has_a_typed_error():
     """The code strings live in models/codes.py's table and, named, in exceptions.py: they agree."""
     assert set(ERROR_CLASSES) == set(TEMPLATE_ANSWER_CODES) - {"ok"}
-    assert {code: cls for code, cls in terr.TEMPLATE_ERROR_CLASSES.items()} == ERROR_CLASSES
+    assert {code: cls for code, cls in exc.TEMPLATE_ERROR_CLASSES.items()} == ERROR_CLASSES
 
 
 @pytest.mark.parametrize("code", sorted(ERROR_CLASSES))
@@ -178,13 +157,13 @@ def test_name_exists_with_if_exists_skip_is_success_not_created(platform, caplog
 
 def test_skip_does_not_hide_other_errors(platform, make_client):
     platform.expect_request(PATH).respond_with_json({"code": "Invalid language"}, status=400)
-    with pytest.raises(terr.TemplateLanguageError):
+    with pytest.raises(exc.TemplateLanguageError):
         make_client().create_template(SEED_SMS, if_exists="skip")
 
 
 def test_unauthorized_is_an_auth_error_naming_the_connection_extra(platform, make_client):
     platform.expect_request(PATH).respond_with_json({"code": "unauthorized"}, status=401)
-    with pytest.raises(terr.TemplateAuthError, match="check the connection extra api_key") as err:
+    with pytest.raises(exc.TemplateAuthError, match="check the connection extra api_key") as err:
         make_client().create_template(SEED_SMS)
     assert err.value.retryable is False and err.value.http_status == 401
     assert len(platform.log) == 1
@@ -192,13 +171,13 @@ def test_unauthorized_is_an_auth_error_naming_the_connection_extra(platform, mak
 
 def test_a_403_without_a_template_body_is_an_auth_error(platform, make_client):
     platform.expect_request(PATH).respond_with_data("Forbidden", status=403)
-    with pytest.raises(terr.TemplateAuthError):
+    with pytest.raises(exc.TemplateAuthError):
         make_client().create_template(SEED_SMS)
 
 
 def test_an_undocumented_code_is_reported_as_such(platform, make_client):
     platform.expect_request(PATH).respond_with_json({"code": "quota-exceeded", "description": "too many"}, status=400)
-    with pytest.raises(terr.UnrecognisedTemplateAnswerError, match="'quota-exceeded'.*too many.*not documented"):
+    with pytest.raises(exc.UnrecognisedTemplateAnswerError, match="'quota-exceeded'.*too many.*not documented"):
         make_client().create_template(SEED_SMS)
 
 
@@ -277,7 +256,7 @@ def test_sandbox_creates_each_seed_example(sandbox, sandbox_client, seed, option
 def test_sandbox_second_create_is_name_exists_and_skip_is_success(sandbox, sandbox_client):
     first = named(SEED_WHATSAPP_BUTTONS, "welcome_once")
     assert sandbox_client.create_template(first).created is True
-    with pytest.raises(terr.TemplateNameExistsError, match="if_exists='skip'") as err:
+    with pytest.raises(exc.TemplateNameExistsError, match="if_exists='skip'") as err:
         sandbox_client.create_template(first)
     assert err.value.http_status == 409
     skipped = sandbox_client.create_template(first, if_exists="skip")
@@ -290,7 +269,7 @@ def test_sandbox_refuses_a_wrong_api_key(sandbox, monkeypatch, make_client):
     conn = json.loads(sandbox.connection_json())
     conn["extra"]["api_key"] = "wrong-key"
     monkeypatch.setenv("AIRFLOW_CONN_MESSAGING_DEFAULT", json.dumps(conn))
-    with pytest.raises(terr.TemplateAuthError, match="api_key"):
+    with pytest.raises(exc.TemplateAuthError, match="api_key"):
         make_client().create_template(SEED_SMS)
     assert sandbox.templates == []
 
@@ -298,7 +277,7 @@ def test_sandbox_refuses_a_wrong_api_key(sandbox, monkeypatch, make_client):
 def test_sandbox_category_invalid_when_the_caller_opted_out(sandbox_client):
     """strict_enums=False lets an undocumented category through; the platform then decides."""
     data = edit(SEED_WHATSAPP_BUTTONS, "messageMatcher.category", "PROMO")
-    with pytest.raises(terr.TemplateCategoryError) as err:
+    with pytest.raises(exc.TemplateCategoryError) as err:
         sandbox_client.create_template(data, strict_enums=False)
     assert err.value.code == "message-matcher-category-invalid"
 
@@ -321,7 +300,7 @@ def test_sandbox_answer_codes_become_typed_errors(sandbox, sandbox_client, code)
     settings = sandbox_client.settings
     with pytest.raises(ERROR_CLASSES[code]) as err:
         sandbox_client.post(settings.template_url, json.dumps(body).encode(), headers={"X-API-KEY": settings.api_key},
-                            error_parser=terr.template_error_from_response)
+                            error_parser=exc.template_error_from_response)
     assert (err.value.code, err.value.http_status) == (code, TEMPLATE_ANSWER_CODES[code][0])
     assert sandbox.templates == []
 
@@ -371,5 +350,5 @@ def test_name_exists_after_an_unanswered_attempt_is_our_own_creation_not_a_failu
 
 def test_name_exists_without_an_unanswered_attempt_still_fails_with_if_exists_fail(platform, make_client):
     platform.expect_request(PATH).respond_with_json({"code": TEMPLATE_NAME_EXISTS}, status=409)
-    with pytest.raises(terr.TemplateNameExistsError):
+    with pytest.raises(exc.TemplateNameExistsError):
         make_client().create_template(named(SEED_WHATSAPP_BUTTONS, "taken"), if_exists="fail")

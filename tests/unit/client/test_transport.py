@@ -13,33 +13,12 @@ from werkzeug import Response
 
 from airflow_provider_messaging import exceptions as exc
 from airflow_provider_messaging.models import SEND_ERRORS, InvalidMessageError, compose_message
-from tests.helpers.clients import KINDS, Client, settings_from_env
 from tests.helpers.peers import dropping_server, error_body, forward_proxy, free_port, truncating_server
 
 PASSWORD = "s3cret-pass"
 MSG = {"destAddr": "+7 900 123-45-67", "id": "m-1",
        "message": {"type": "VIBER", "data": {"instantContent": {"type": "TEXT", "data": {"text": "hi"}},
                                              "serviceNumber": "SENDER"}}}
-
-
-@pytest.fixture(params=KINDS)
-def kind(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def make_client(kind):
-    """``make_client(sleeps, **overrides)``: a client of this test's kind for ``messaging_default``,
-    recording its retry waits in ``sleeps``; closed after the test."""
-    made: list[Client] = []
-
-    def make(sleeps: list | None = None, **overrides) -> Client:
-        made.append(Client(kind, settings_from_env(**overrides), sleeps))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture

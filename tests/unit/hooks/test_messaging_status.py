@@ -8,16 +8,12 @@ import asyncio
 import pytest
 
 from airflow_provider_messaging.hooks.messaging import MessagingHook
-from tests.helpers.peers import StatusPeer, report
+from tests.helpers.peers import status_peer
 
 
 @pytest.fixture
 def peer(httpserver, set_conn):
-    reports = {str(n): report(n, 5 if n % 3 == 0 else 2, 7 if n % 3 == 0 else 0) for n in range(1000, 1250)}
-    p = StatusPeer(reports)
-    httpserver.expect_request("/api/status", method="POST").respond_with_handler(p)
-    set_conn(httpserver.url_for("/api"), status_path="/status", backoff_initial=0.01, backoff_max=0.05)
-    return p
+    return status_peer(httpserver, set_conn)
 
 
 def test_async_twin_gives_the_same_reports(peer):

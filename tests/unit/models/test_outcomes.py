@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_messaging.models.codes import FAILURE_NAMES
 from airflow_provider_messaging.models.outcomes import (
     DELIVERY_OUTCOMES,
     FINAL_OUTCOMES,

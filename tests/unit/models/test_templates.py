@@ -3,7 +3,6 @@ documented rule is refused before any request with a message naming the field an
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
