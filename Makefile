@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/.uv/bin:$(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: uv sync test lint demo bench sandbox e2e clean
+.PHONY: uv sync test test-load lint demo bench sandbox e2e clean
 
 # uv from PyPI into a private venv (.uv/); if venv is unavailable, a user install.
 uv:
@@ -24,6 +24,10 @@ sync: uv
 
 test: sync
 	$(UV) run --frozen --no-sync python -m pytest $(PYTEST_ARGS)
+
+# the receiver's 20,000-report load test (PostgreSQL, a receiver kill and restart): about 2 minutes
+test-load: sync
+	MESSAGING_LOAD_TESTS=1 $(UV) run --frozen --no-sync python -m pytest -m load -s $(PYTEST_ARGS)
 
 # ruff (lint + format check) and mypy (strict) on the package; configured in pyproject.toml
 lint: sync

@@ -45,9 +45,11 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_messaging.operators.send",
                     "airflow_provider_messaging.operators.templates",
                     "airflow_provider_messaging.operators.branch",
+                    "airflow_provider_messaging.operators.campaign",
                 ],
             }
         ],
+        "extra-links": ["airflow_provider_messaging.operators.campaign.CampaignReportLink"],
         "sensors": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.sensors.delivery"]}
         ],
@@ -55,6 +57,12 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.triggers.delivery"]}
         ],
         "notifications": ["airflow_provider_messaging.notifications.messaging.MessagingNotifier"],
+        "plugins": [
+            {
+                "name": "messaging_receiver",
+                "plugin-class": "airflow_provider_messaging.receiver.plugin.MessagingReceiverPlugin",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "messaging",

@@ -17,6 +17,9 @@ import pytest
 
 from tests.helpers.airflow import ROOT, conn_json
 
+# message stores on SQLite and PostgreSQL (the receiver, the incoming-message trigger)
+pytest_plugins = ["tests.helpers.stores"]
+
 _HOME = Path(tempfile.mkdtemp(prefix="messaging-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 _DAGS = _HOME / "dags"

@@ -543,13 +543,13 @@ class StoreSendLedger:
     async def amark_in_flight_many(self, entries: Iterable[str | InFlight]) -> None:
         await self.store._atransaction(queries.ledger_write, self._in_flight_rows(entries), write=True)
 
-    def _result_rows(self, results: Iterable[LedgerRecord]) -> list[dict[str, Any]]:
+    def _result_rows(self, results: Iterable[Any]) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         for i, result in enumerate(results):
             where = f"mark_results_many: item {i}"
-            # duck-typed: any record with the protocol's fields (typed callers pass a LedgerRecord)
-            fields = ("partner_id", "state", "mt_num", "duplicate", "error_code", "reason")
-            if not all(hasattr(result, f) for f in fields):
+            if not isinstance(result, LedgerRecord) and not all(
+                hasattr(result, f) for f in ("partner_id", "state", "mt_num", "duplicate", "error_code", "reason")
+            ):
                 raise InvalidRecordError(f"{where}: expected a LedgerRecord, got {type(result).__name__}")
             if result.state not in (ACCEPTED, FAILED):
                 raise InvalidRecordError(f"{where}: state must be 'accepted' or 'failed', got {result.state!r}")

@@ -48,7 +48,7 @@ def upsert(conn: Connection, table: Table) -> Any:
 # --- send ledger -------------------------------------------------------------------------------------------
 
 
-def ledger_record(row: Row[Any, Any, Any, Any, Any, Any]) -> LedgerRecord:
+def ledger_record(row: Any) -> LedgerRecord:
     return LedgerRecord(row.partner_id, row.state, row.mt_num, bool(row.duplicate), row.error_code, row.reason)
 
 
