@@ -56,6 +56,7 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.triggers.delivery"]}
         ],
+        "notifications": ["airflow_provider_messaging.notifications.messaging.MessagingNotifier"],
         "plugins": [
             {
                 "name": "messaging_receiver",

@@ -82,3 +82,18 @@ def task_process_logging():
     from airflow.sdk.log import configure_logging
 
     configure_logging()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL cluster for the session (devtools/postgres.py); ``postgres.new_database()``
+    gives a test an empty database."""
+    from tests.helpers.postgres import TestPostgres
+
+    # a folder of its own, not under pytest's numbered temp folders, which a concurrent pytest
+    # session may clean up while this cluster still runs
+    folder = Path(tempfile.mkdtemp(prefix="messaging-store-pg-"))
+    server = TestPostgres(folder).start()
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
