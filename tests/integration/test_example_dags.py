@@ -138,6 +138,30 @@ def run_campaign(dag, peers: Peers) -> None:
     assert "79000000001" not in json.dumps(delivery)  # counts and a path only
 
 
+def run_notifier(dag, peers: Peers) -> None:
+    sandbox = peers.sandbox
+    peers.store()
+
+    def sent() -> list[tuple[str, str, str]]:
+        return sorted((m.channel, m.dest_addr, m.body["message"]["data"]["instantContent"]["data"]["text"])
+                      for m in sandbox.messages)
+
+    ok = dag.test()
+    assert task_states(ok) == {"load_orders": "success", "publish_report": "success"}
+    assert sent() == [("WHATSAPP", n, f"example_messaging_notifier: run {ok.run_id} succeeded")
+                      for n in ("79000000012", "79000000013")]
+
+    sandbox.reset()
+    failed = dag.test(run_conf={"fail": True})
+    assert task_states(failed) == {"load_orders": "failed", "publish_report": "upstream_failed"}
+    texts = sent()
+    assert ("VIBER", "79000000011", "Task load_orders of example_messaging_notifier failed (try 1)") in texts
+    team = [t for t in texts if t[0] == "WHATSAPP"]
+    assert [t[1] for t in team] == ["79000000012", "79000000013"]
+    assert all(t[2].startswith(f"example_messaging_notifier: run {failed.run_id} failed (") for t in team)
+    assert len(texts) == 3
+
+
 def run_receiver_wait(dag, peers: Peers) -> None:
     sandbox = peers.sandbox
     sandbox.set_outcome("79000000002", "call-barred")
@@ -229,6 +253,7 @@ RUNS: dict[str, tuple[str, Callable[..., None]]] = {
     "example_delivery_branching.py": ("example_delivery_branching", run_delivery_branching),
     "example_templates.py": ("example_messaging_templates", run_templates),
     "example_campaign.py": ("example_messaging_campaign", run_campaign),
+    "example_notifier.py": ("example_messaging_notifier", run_notifier),
     "example_receiver_wait.py": ("example_messaging_receiver_wait", run_receiver_wait),
     "example_incoming_stop.py": ("example_incoming_stop", run_incoming_stop),
 }
