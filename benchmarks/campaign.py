@@ -184,8 +184,9 @@ def part_latency(n: int, work: Path) -> None:
         print(f"    campaign rate              : {rate:8.1f} msg/s  (bound {bound:.0f}/s)")
         print(f"    rate / bound               : {rate / bound:8.3f}  (target >= 0.8)")
         print(f"    peak RSS growth            : {(rss.peak - rss.start) / 2**20:8.1f} MB  (target <= 50 MB)")
-        print(f"    this process's CPU         : {cpu / n * 1000:8.2f} ms/message, {cpu / summary['duration_s']:.0%} of a "
-              f"core (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        share = cpu / summary["duration_s"]
+        print(f"    this process's CPU         : {cpu / n * 1000:8.2f} ms/message, {share:.0%} of a core "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         sandbox.stop()
 
