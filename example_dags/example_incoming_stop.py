@@ -63,6 +63,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
+    params={"confirmation": "You will receive no more messages from us."},
     doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
@@ -82,5 +83,5 @@ with DAG(
 
     confirm_opt_out = SendViberMessageOperator.partial(
         task_id="confirm_opt_out",
-        text="You will receive no more messages from us.",
+        text="{{ params.confirmation }}",
     ).expand(dest_addr=record_opt_outs())

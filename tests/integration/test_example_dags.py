@@ -277,6 +277,7 @@ def test_every_example_loads_with_the_dagbag_and_is_documented(airflow_db):
         dag = by_file[name]
         assert dag.dag_id == dag_id
         assert dag.doc_md, f"{name}: no doc_md"
+        assert dag.params, f"{name}: no params (with defaults)"
         module = Path(dag.fileloc).read_text(encoding="utf-8")
         assert module.lstrip().startswith('"""'), f"{name}: no module docstring"
         for secret in ("sandbox-secret", "sandbox-api-key", "AIRFLOW_CONN_"):
