@@ -772,7 +772,7 @@ def store_rows(dep: Deployment, sql: str, **params: Any) -> list[tuple[Any, ...]
     """Rows of a query on the message store's database (PostgreSQL, read directly)."""
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(dep.store_url)
+    engine = sqlalchemy.create_engine(dep.store_url.replace("postgresql://", "postgresql+psycopg2://", 1))
     try:
         with engine.connect() as conn:
             return [tuple(row) for row in conn.execute(sqlalchemy.text(sql), params)]
