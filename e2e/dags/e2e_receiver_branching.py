@@ -59,4 +59,6 @@ with DAG(
         default_branch="flag_contact",
     )
     send_viber >> wait_for_delivery >> branch_on_outcome
-    branch_on_outcome >> [EmptyOperator(task_id=t) for t in ("done", "fallback_whatsapp", "retry_later", "flag_contact")]
+    branch_on_outcome >> [
+        EmptyOperator(task_id=task_id) for task_id in ("done", "fallback_whatsapp", "retry_later", "flag_contact")
+    ]
