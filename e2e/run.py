@@ -609,7 +609,7 @@ def run_all(dep: Deployment, report: Report, executor: str) -> None:
             clear["at"] = time.monotonic()
             log(f"cleared send_viber (and downstream) of the successful run {cleared.key}")
         # the watcher running again in the new triggerer (from its saved cursor), for a few polls
-        if kill and "resumed" not in mo:
+        if kill and mo.get("resumed") is None:
             mo["resumed"] = watcher_resumed(dep)
             if mo["resumed"] is not None:
                 mo["resumed_at"] = time.monotonic()
