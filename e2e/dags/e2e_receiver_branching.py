@@ -7,8 +7,8 @@ e2e/run.py checks both the same way).
 
 The ``notify_url`` is rendered from the connection ``messaging_receiver_default`` (host: the
 receiver's base URL, password: its token, which Airflow masks in the task's log and rendered
-fields). The sensor never asks the platform: it reads the message store (asynchronously, in the
-triggerer). Trigger it with ``{"dest_addr": "79001234567"}`` as the run's conf.
+fields). The sensor never asks the platform (its messaging connection does not exist): it reads the
+message store (asynchronously, in the triggerer). Trigger it with ``{"dest_addr": "79001234567"}`` as the run's conf.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ with DAG(
         task_id="wait_for_delivery",
         mt_nums=send_viber.output,
         source="receiver",
+        # no such connection: a sensor that asked the platform would fail, so success proves the receiver
+        messaging_conn_id="messaging_unreachable",
         deferrable=True,
         poke_interval=2,
         timeout=5 * 60,
