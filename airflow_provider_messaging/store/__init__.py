@@ -39,7 +39,22 @@ from airflow_provider_messaging.store.schema import LATEST_VERSION
 from airflow_provider_messaging.store.urls import display_url
 
 __all__ = [
-    "ACCEPTED", "FAILED", "IN_FLIGHT", "LATEST_VERSION", "SEND_SCOPE", "DeliveryRecord", "InFlight",
-    "IncomingMessage", "InvalidRecordError", "LedgerEntry", "LedgerRecord", "MessageStore", "MoPage",
-    "SchemaVersionError", "StoreError", "StoreSendLedger", "UnsupportedDatabaseError", "display_url",
+    "ACCEPTED",
+    "FAILED",
+    "IN_FLIGHT",
+    "LATEST_VERSION",
+    "SEND_SCOPE",
+    "DeliveryRecord",
+    "InFlight",
+    "IncomingMessage",
+    "InvalidRecordError",
+    "LedgerEntry",
+    "LedgerRecord",
+    "MessageStore",
+    "MoPage",
+    "SchemaVersionError",
+    "StoreError",
+    "StoreSendLedger",
+    "UnsupportedDatabaseError",
+    "display_url",
 ]

@@ -38,8 +38,18 @@ DEFAULT_SQLITE_NAME = "messaging_store.db"
 #: executors whose tasks all run on this machine (they share a SQLite file)
 LOCAL_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor", "DebugExecutor"})
 #: connection extras passed on to PostgreSQL (libpq parameters)
-POSTGRES_EXTRAS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
-                             "application_name", "options", "target_session_attrs"})
+POSTGRES_EXTRAS = frozenset(
+    {
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "connect_timeout",
+        "application_name",
+        "options",
+        "target_session_attrs",
+    }
+)
 
 _stores: dict[str, MessageStore] = {}
 _stores_lock = threading.Lock()
@@ -55,10 +65,17 @@ def url_from_connection(conn: Any) -> URL:
     conn_type = (conn.conn_type or "").lower().replace("-", "_")
     if conn_type in ("postgres", "postgresql") or conn_type.startswith("postgresql+"):
         query = {k: str(v) for k, v in extra.items() if k in POSTGRES_EXTRAS}
-        return parse_url(URL.create("postgresql" if "+" not in conn_type else conn_type,
-                                    username=conn.login or None, password=conn.password or None,
-                                    host=conn.host or None, port=conn.port or None,
-                                    database=conn.schema or None, query=query))
+        return parse_url(
+            URL.create(
+                "postgresql" if "+" not in conn_type else conn_type,
+                username=conn.login or None,
+                password=conn.password or None,
+                host=conn.host or None,
+                port=conn.port or None,
+                database=conn.schema or None,
+                query=query,
+            )
+        )
     if conn_type.startswith("sqlite"):
         path = conn.host or conn.schema
         if not path:
@@ -89,7 +106,11 @@ def default_sqlite_url() -> URL:
         log.warning(
             "No connection %r: the message store is the SQLite file %s, but the executor %s runs tasks on "
             "other machines, which do not share it; set the connection to a PostgreSQL database "
-            "(see docs/store.md)", DEFAULT_CONN_ID, home / DEFAULT_SQLITE_NAME, ", ".join(remote))
+            "(see docs/store.md)",
+            DEFAULT_CONN_ID,
+            home / DEFAULT_SQLITE_NAME,
+            ", ".join(remote),
+        )
     return parse_url(URL.create("sqlite", database=str(home / DEFAULT_SQLITE_NAME)))
 
 

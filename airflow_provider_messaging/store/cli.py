@@ -24,8 +24,10 @@ from airflow_provider_messaging.store.schema import LATEST_VERSION
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m airflow_provider_messaging.store",
-                                  description="The provider's message store: tables and retention.")
+    top = argparse.ArgumentParser(
+        prog="python -m airflow_provider_messaging.store",
+        description="The provider's message store: tables and retention.",
+    )
     commands = top.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -38,8 +40,13 @@ def parser() -> argparse.ArgumentParser:
     init = command("init", f"create the tables, or upgrade them to schema version {LATEST_VERSION}")
     init.add_argument("--version", type=int, default=LATEST_VERSION, help=argparse.SUPPRESS)
     retention = command("retention", "delete ledger rows, delivery reports and incoming messages older than N days")
-    retention.add_argument("--older-than", type=float, required=True, metavar="DAYS",
-                           help="age in days (by last update; incoming messages by arrival)")
+    retention.add_argument(
+        "--older-than",
+        type=float,
+        required=True,
+        metavar="DAYS",
+        help="age in days (by last update; incoming messages by arrival)",
+    )
     retention.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
     command("version", "print the database's schema version")
     return top
@@ -70,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
             for table, count in counts.items():
                 print(f"{table}: {verb} {count} rows older than {args.older_than:g} days")
         else:
-            print(f"message store {store.display_url}: schema version {store.schema_version()} "
-                  f"(this provider: {LATEST_VERSION})")
+            print(
+                f"message store {store.display_url}: schema version {store.schema_version()} "
+                f"(this provider: {LATEST_VERSION})"
+            )
     finally:
         store.dispose()
     return 0
@@ -87,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
-        print(f"error: the message store's database refused: {type(cause).__name__}: "
-              f"{str(cause).strip().splitlines()[0] if str(cause).strip() else ''}", file=sys.stderr)
+        print(
+            f"error: the message store's database refused: {type(cause).__name__}: "
+            f"{str(cause).strip().splitlines()[0] if str(cause).strip() else ''}",
+            file=sys.stderr,
+        )
         return 1

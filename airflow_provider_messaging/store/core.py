@@ -103,7 +103,8 @@ class MessageStore:
         self.create = create
         self._engine: Engine | None = None
         self._async_engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self._schema_ready = False
 
@@ -217,7 +218,8 @@ class MessageStore:
             if version < LATEST_VERSION:
                 raise StoreError(
                     f"the message store {self.display_url} is at schema version {version}, this provider needs "
-                    f"{LATEST_VERSION}: run python -m airflow_provider_messaging.store init")
+                    f"{LATEST_VERSION}: run python -m airflow_provider_messaging.store init"
+                )
             self._schema_ready = True
             return
         self.init()
@@ -228,8 +230,9 @@ class MessageStore:
         version = await self._atransaction(current_version, ensure=False)
         check_version(version)
         if self.create:
-            while (step := await self._atransaction(migrate_step, LATEST_VERSION, write=True,
-                                                    ensure=False)) is not None:
+            while (
+                step := await self._atransaction(migrate_step, LATEST_VERSION, write=True, ensure=False)
+            ) is not None:
                 log.info("Message store %s: schema version %d -> %d", self.display_url, *step)
         self._schema_ready = True
 
@@ -239,8 +242,9 @@ class MessageStore:
         """The send ledger of ``scope`` ("send" for single sends, a campaign id for a campaign)."""
         return StoreSendLedger(self, scope)
 
-    def iterate_ledger(self, scope: str, states: Sequence[str] | None = None, *,
-                       batch_size: int = 1000) -> Iterator[LedgerEntry]:
+    def iterate_ledger(
+        self, scope: str, states: Sequence[str] | None = None, *, batch_size: int = 1000
+    ) -> Iterator[LedgerEntry]:
         """Stream a scope's ledger rows in partner-id order, optionally only some states (one short
         transaction per page: no transaction stays open while the caller works)."""
         states = check_states(states)
@@ -252,8 +256,9 @@ class MessageStore:
                 return
             after = page[-1].partner_id
 
-    async def aiterate_ledger(self, scope: str, states: Sequence[str] | None = None, *,
-                              batch_size: int = 1000) -> AsyncIterator[LedgerEntry]:
+    async def aiterate_ledger(
+        self, scope: str, states: Sequence[str] | None = None, *, batch_size: int = 1000
+    ) -> AsyncIterator[LedgerEntry]:
         """:meth:`iterate_ledger` for an event loop."""
         states = check_states(states)
         after: str | None = None
@@ -333,8 +338,14 @@ class MessageStore:
         rows = self._mo_rows(messages)
         return await self._atransaction(queries.mo_write, rows, write=True)
 
-    def mo_after(self, cursor: int = 0, *, service_number: str | None = None,
-                 text_pattern: str | re.Pattern[str] | None = None, limit: int = 100) -> MoPage:
+    def mo_after(
+        self,
+        cursor: int = 0,
+        *,
+        service_number: str | None = None,
+        text_pattern: str | re.Pattern[str] | None = None,
+        limit: int = 100,
+    ) -> MoPage:
         """MO messages stored after ``cursor`` (0: from the start), in arrival order.
 
         At most ``limit`` rows are scanned; those matching ``service_number`` (destAddr) and
@@ -345,8 +356,14 @@ class MessageStore:
         pattern, limit = check_mo_query(cursor, text_pattern, limit)
         return self._transaction(queries.mo_after, cursor, service_number, pattern, limit)
 
-    async def amo_after(self, cursor: int = 0, *, service_number: str | None = None,
-                        text_pattern: str | re.Pattern[str] | None = None, limit: int = 100) -> MoPage:
+    async def amo_after(
+        self,
+        cursor: int = 0,
+        *,
+        service_number: str | None = None,
+        text_pattern: str | re.Pattern[str] | None = None,
+        limit: int = 100,
+    ) -> MoPage:
         """:meth:`mo_after` for an event loop."""
         pattern, limit = check_mo_query(cursor, text_pattern, limit)
         return await self._atransaction(queries.mo_after, cursor, service_number, pattern, limit)
@@ -373,12 +390,14 @@ class MessageStore:
 
     # --- retention --------------------------------------------------------------------------------------
 
-    def purge(self, older_than_days: float, *, dry_run: bool = False, now: dt.datetime | None = None
-              ) -> dict[str, int]:
+    def purge(self, older_than_days: float, *, dry_run: bool = False, now: dt.datetime | None = None) -> dict[str, int]:
         """Delete ledger rows and delivery reports not written for ``older_than_days`` days and MO messages
         received before then (dry run: only count them); returns the count per table. Cursors are kept."""
-        if isinstance(older_than_days, bool) or not isinstance(older_than_days, (int, float)) or not (
-                older_than_days > 0):
+        if (
+            isinstance(older_than_days, bool)
+            or not isinstance(older_than_days, (int, float))
+            or not (older_than_days > 0)
+        ):
             raise InvalidRecordError(f"older_than_days must be a number of days above 0, got {older_than_days!r}")
         cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
         return self._transaction(queries.purge, cutoff, dry_run, write=not dry_run)
@@ -395,8 +414,9 @@ def check_states(states: Sequence[str] | None) -> list[str] | None:
     return list(states)
 
 
-def check_mo_query(cursor: int, text_pattern: str | re.Pattern[str] | None,
-                   limit: int) -> tuple[re.Pattern[str] | None, int]:
+def check_mo_query(
+    cursor: int, text_pattern: str | re.Pattern[str] | None, limit: int
+) -> tuple[re.Pattern[str] | None, int]:
     if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
         raise InvalidRecordError(f"cursor must be an integer >= 0, got {cursor!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -433,9 +453,19 @@ class StoreSendLedger:
     def __repr__(self) -> str:
         return f"StoreSendLedger({self.store!r}, scope={self.scope!r})"
 
-    def _row(self, partner_id: str, state: str, *, mt_num: str | None = None, duplicate: bool = False,
-             error_code: int | None = None, reason: str | None = None, row_no: int | None = None,
-             recipient: str | None = None, where: str = "ledger") -> dict[str, Any]:
+    def _row(
+        self,
+        partner_id: str,
+        state: str,
+        *,
+        mt_num: str | None = None,
+        duplicate: bool = False,
+        error_code: int | None = None,
+        reason: str | None = None,
+        row_no: int | None = None,
+        recipient: str | None = None,
+        where: str = "ledger",
+    ) -> dict[str, Any]:
         now = utcnow()
         if mt_num is not None and not isinstance(mt_num, str):
             raise InvalidRecordError(f"{where}: mt_num must be a string, got {type(mt_num).__name__}")
@@ -443,10 +473,19 @@ class StoreSendLedger:
             raise InvalidRecordError(f"{where}: error_code must be an integer, got {type(error_code).__name__}")
         if row_no is not None and (isinstance(row_no, bool) or not isinstance(row_no, int)):
             raise InvalidRecordError(f"{where}: row_no must be an integer, got {type(row_no).__name__}")
-        return {"scope": self.scope, "partner_id": partner_id_of(where, partner_id), "state": state,
-                "mt_num": mt_num, "duplicate": bool(duplicate), "error_code": error_code,
-                "reason": None if reason is None else str(reason), "row_no": row_no,
-                "recipient": mask_recipient(recipient), "created_at": now, "updated_at": now}
+        return {
+            "scope": self.scope,
+            "partner_id": partner_id_of(where, partner_id),
+            "state": state,
+            "mt_num": mt_num,
+            "duplicate": bool(duplicate),
+            "error_code": error_code,
+            "reason": None if reason is None else str(reason),
+            "row_no": row_no,
+            "recipient": mask_recipient(recipient),
+            "created_at": now,
+            "updated_at": now,
+        }
 
     # --- the protocol -----------------------------------------------------------------------------------
 
@@ -488,8 +527,9 @@ class StoreSendLedger:
         for i, entry in enumerate(entries):
             where = f"mark_in_flight_many: item {i}"
             if isinstance(entry, InFlight):
-                row = self._row(entry.partner_id, IN_FLIGHT, row_no=entry.row_no, recipient=entry.recipient,
-                                where=where)
+                row = self._row(
+                    entry.partner_id, IN_FLIGHT, row_no=entry.row_no, recipient=entry.recipient, where=where
+                )
             else:
                 row = self._row(entry, IN_FLIGHT, where=where)
             rows[row["partner_id"]] = row
@@ -503,17 +543,25 @@ class StoreSendLedger:
     async def amark_in_flight_many(self, entries: Iterable[str | InFlight]) -> None:
         await self.store._atransaction(queries.ledger_write, self._in_flight_rows(entries), write=True)
 
-    def _result_rows(self, results: Iterable[LedgerRecord]) -> list[dict[str, Any]]:
+    def _result_rows(self, results: Iterable[Any]) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         for i, result in enumerate(results):
             where = f"mark_results_many: item {i}"
             if not isinstance(result, LedgerRecord) and not all(
-                    hasattr(result, f) for f in ("partner_id", "state", "mt_num", "duplicate", "error_code", "reason")):
+                hasattr(result, f) for f in ("partner_id", "state", "mt_num", "duplicate", "error_code", "reason")
+            ):
                 raise InvalidRecordError(f"{where}: expected a LedgerRecord, got {type(result).__name__}")
             if result.state not in (ACCEPTED, FAILED):
                 raise InvalidRecordError(f"{where}: state must be 'accepted' or 'failed', got {result.state!r}")
-            row = self._row(result.partner_id, result.state, mt_num=result.mt_num, duplicate=result.duplicate,
-                            error_code=result.error_code, reason=result.reason, where=where)
+            row = self._row(
+                result.partner_id,
+                result.state,
+                mt_num=result.mt_num,
+                duplicate=result.duplicate,
+                error_code=result.error_code,
+                reason=result.reason,
+                where=where,
+            )
             old = rows.get(row["partner_id"])
             if old is None or old["state"] != ACCEPTED:  # within a batch too, accepted is never undone
                 rows[row["partner_id"]] = row

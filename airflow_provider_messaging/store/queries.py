@@ -36,7 +36,7 @@ MO_LOCK = 0x6D73675F6D6F  # "msg_mo"
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def upsert(conn: Connection, table: Table) -> Any:
@@ -48,7 +48,7 @@ def upsert(conn: Connection, table: Table) -> Any:
 # --- send ledger -------------------------------------------------------------------------------------------
 
 
-def ledger_record(row: Row[Any]) -> LedgerRecord:
+def ledger_record(row: Any) -> LedgerRecord:
     return LedgerRecord(row.partner_id, row.state, row.mt_num, bool(row.duplicate), row.error_code, row.reason)
 
 
@@ -79,8 +79,9 @@ def ledger_write(conn: Connection, rows: list[dict[str, Any]]) -> None:
         index_elements=[t.c.scope, t.c.partner_id],
         set_={
             "state": new.state,
-            "mt_num": case((was_accepted, func.coalesce(t.c.mt_num, new.mt_num)),
-                           else_=func.coalesce(new.mt_num, t.c.mt_num)),
+            "mt_num": case(
+                (was_accepted, func.coalesce(t.c.mt_num, new.mt_num)), else_=func.coalesce(new.mt_num, t.c.mt_num)
+            ),
             "duplicate": case((was_accepted, t.c.duplicate), else_=new.duplicate),
             "error_code": case((was_accepted, t.c.error_code), else_=new.error_code),
             "reason": case((was_accepted, t.c.reason), else_=new.reason),
@@ -93,8 +94,9 @@ def ledger_write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(stmt, sorted(rows, key=lambda r: r["partner_id"]))
 
 
-def ledger_page(conn: Connection, scope: str, states: Sequence[str] | None, after: str | None,
-                limit: int) -> list[LedgerEntry]:
+def ledger_page(
+    conn: Connection, scope: str, states: Sequence[str] | None, after: str | None, limit: int
+) -> list[LedgerEntry]:
     t = send_ledger
     query = select(t).where(t.c.scope == scope)
     if states is not None:
@@ -102,8 +104,22 @@ def ledger_page(conn: Connection, scope: str, states: Sequence[str] | None, afte
     if after is not None:
         query = query.where(t.c.partner_id > after)
     rows = conn.execute(query.order_by(t.c.partner_id).limit(limit))
-    return [LedgerEntry(r.scope, r.partner_id, r.state, r.mt_num, bool(r.duplicate), r.error_code, r.reason,
-                        r.row_no, r.recipient, r.created_at, r.updated_at) for r in rows]
+    return [
+        LedgerEntry(
+            r.scope,
+            r.partner_id,
+            r.state,
+            r.mt_num,
+            bool(r.duplicate),
+            r.error_code,
+            r.reason,
+            r.row_no,
+            r.recipient,
+            r.created_at,
+            r.updated_at,
+        )
+        for r in rows
+    ]
 
 
 # --- delivery reports --------------------------------------------------------------------------------------
@@ -149,8 +165,17 @@ def reports_write(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def delivery_record(row: Row[Any]) -> DeliveryRecord:
-    return DeliveryRecord(row.mt_num, row.status, row.error_code, bool(row.final), row.partner_id, row.done_date,
-                          dict(row.extra or {}), row.received_at, row.updated_at)
+    return DeliveryRecord(
+        row.mt_num,
+        row.status,
+        row.error_code,
+        bool(row.final),
+        row.partner_id,
+        row.done_date,
+        dict(row.extra or {}),
+        row.received_at,
+        row.updated_at,
+    )
 
 
 def reports_get(conn: Connection, mt_nums: Iterable[str]) -> dict[str, DeliveryRecord]:
@@ -187,7 +212,7 @@ def mo_write(conn: Connection, rows: list[dict[str, Any]]) -> int:
         # reader past id N would skip a later-committed N-1: one MO writer at a time keeps them in order
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MO_LOCK})
     t = incoming_messages
-    known = set()
+    known: set[str] = set()
     for part in chunks(sorted(unique)):
         known.update(conn.execute(select(t.c.transaction_id).where(t.c.transaction_id.in_(part))).scalars())
     fresh = [row for key, row in unique.items() if key not in known]
@@ -201,20 +226,32 @@ def mo_write(conn: Connection, rows: list[dict[str, Any]]) -> int:
 
 
 def incoming_message(row: Row[Any]) -> IncomingMessage:
-    return IncomingMessage(row.id, row.transaction_id, row.service_number, row.source_addr, row.type, row.message,
-                           row.part_count, row.received_date, row.media_url, dict(row.extra or {}),
-                           row.received_at)
+    return IncomingMessage(
+        row.id,
+        row.transaction_id,
+        row.service_number,
+        row.source_addr,
+        row.type,
+        row.message,
+        row.part_count,
+        row.received_date,
+        row.media_url,
+        dict(row.extra or {}),
+        row.received_at,
+    )
 
 
-def mo_after(conn: Connection, cursor: int, service_number: str | None, pattern: re.Pattern[str] | None,
-             limit: int) -> MoPage:
+def mo_after(
+    conn: Connection, cursor: int, service_number: str | None, pattern: re.Pattern[str] | None, limit: int
+) -> MoPage:
     t = incoming_messages
     query = select(t).where(t.c.id > cursor)
     if service_number is not None:
         query = query.where(t.c.service_number == service_number)
     rows = list(conn.execute(query.order_by(t.c.id).limit(limit)))
-    messages = [incoming_message(r) for r in rows
-                if pattern is None or (r.message is not None and pattern.search(r.message))]
+    messages = [
+        incoming_message(r) for r in rows if pattern is None or (r.message is not None and pattern.search(r.message))
+    ]
     return MoPage(messages, rows[-1].id if rows else cursor)
 
 
@@ -229,14 +266,18 @@ def cursor_get(conn: Connection, name: str) -> Any:
 def cursor_set(conn: Connection, name: str, value: Any, now: dt.datetime) -> None:
     ins = upsert(conn, cursors)
     stmt = ins.values(name=name, value=value, updated_at=now).on_conflict_do_update(
-        index_elements=[cursors.c.name], set_={"value": ins.excluded.value, "updated_at": ins.excluded.updated_at})
+        index_elements=[cursors.c.name], set_={"value": ins.excluded.value, "updated_at": ins.excluded.updated_at}
+    )
     conn.execute(stmt)
 
 
 # --- retention ---------------------------------------------------------------------------------------------
 
-RETAINED = ((send_ledger, send_ledger.c.updated_at), (delivery_reports, delivery_reports.c.updated_at),
-            (incoming_messages, incoming_messages.c.received_at))
+RETAINED = (
+    (send_ledger, send_ledger.c.updated_at),
+    (delivery_reports, delivery_reports.c.updated_at),
+    (incoming_messages, incoming_messages.c.received_at),
+)
 
 
 def purge(conn: Connection, cutoff: dt.datetime, dry_run: bool) -> dict[str, int]:
@@ -245,8 +286,9 @@ def purge(conn: Connection, cutoff: dt.datetime, dry_run: bool) -> dict[str, int
     counts: dict[str, int] = {}
     for table, column in RETAINED:
         if dry_run:
-            counts[table.name] = int(conn.execute(
-                select(func.count(literal(1))).select_from(table).where(column < cutoff)).scalar_one())
+            counts[table.name] = int(
+                conn.execute(select(func.count(literal(1))).select_from(table).where(column < cutoff)).scalar_one()
+            )
         else:
             counts[table.name] = int(conn.execute(delete(table).where(column < cutoff)).rowcount)
     return counts

@@ -111,10 +111,16 @@ class IncomingMessage:
     def as_wire(self) -> dict[str, Any]:
         """The message in its wire format (SPEC §3), extra fields included; JSON-serialisable."""
         wire: dict[str, Any] = dict(self.extra)
-        for key, value in (("transactionId", self.transaction_id), ("destAddr", self.service_number),
-                           ("sourceAddr", self.source_addr), ("type", self.type), ("message", self.message),
-                           ("partCount", self.part_count), ("receivedDate", self.received_date),
-                           ("mediaURL", self.media_url)):
+        for key, value in (
+            ("transactionId", self.transaction_id),
+            ("destAddr", self.service_number),
+            ("sourceAddr", self.source_addr),
+            ("type", self.type),
+            ("message", self.message),
+            ("partCount", self.part_count),
+            ("receivedDate", self.received_date),
+            ("mediaURL", self.media_url),
+        ):
             if value is not None:
                 wire[key] = value
         return wire
@@ -130,11 +136,23 @@ class MoPage:
 
 # --- validation of what comes in --------------------------------------------------------------------------
 
-REPORT_FIELDS = {"mtNum": "mt_num", "id": "partner_id", "status": "status", "errorCode": "error_code",
-                 "doneDate": "done_date"}
-MO_FIELDS = {"transactionId": "transaction_id", "destAddr": "service_number", "sourceAddr": "source_addr",
-             "type": "type", "message": "message", "partCount": "part_count", "receivedDate": "received_date",
-             "mediaURL": "media_url"}
+REPORT_FIELDS = {
+    "mtNum": "mt_num",
+    "id": "partner_id",
+    "status": "status",
+    "errorCode": "error_code",
+    "doneDate": "done_date",
+}
+MO_FIELDS = {
+    "transactionId": "transaction_id",
+    "destAddr": "service_number",
+    "sourceAddr": "source_addr",
+    "type": "type",
+    "message": "message",
+    "partCount": "part_count",
+    "receivedDate": "received_date",
+    "mediaURL": "media_url",
+}
 KEY_LIMIT = 200
 SHORT_LIMIT = 64
 
@@ -151,12 +169,12 @@ def _identifier(where: str, name: str, value: Any, limit: int, *, required: bool
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidRecordError(f"{where}: {name} must be a string, got {type(value).__name__}")
-    value = str(value)
-    if required and not value.strip():
+    text = str(value)
+    if required and not text.strip():
         raise InvalidRecordError(f"{where}: {name} must not be empty")
-    if len(value) > limit:
+    if len(text) > limit:
         raise InvalidRecordError(f"{where}: {name} is longer than {limit} characters")
-    return value
+    return text
 
 
 def _text(where: str, name: str, value: Any, limit: int | None = None) -> str | None:
@@ -218,8 +236,7 @@ def mo_values(index: int, message: Any) -> dict[str, Any]:
     where = _where("MO message", index)
     message = _mapping(where, message)
     return {
-        "transaction_id": _identifier(where, "transactionId", message.get("transactionId"), KEY_LIMIT,
-                                      required=True),
+        "transaction_id": _identifier(where, "transactionId", message.get("transactionId"), KEY_LIMIT, required=True),
         "service_number": _text(where, "destAddr", message.get("destAddr"), SHORT_LIMIT),
         "source_addr": _text(where, "sourceAddr", message.get("sourceAddr"), SHORT_LIMIT),
         "type": _text(where, "type", message.get("type"), 32),

@@ -82,14 +82,16 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 metadata = MetaData()
 
 schema_version = Table(
-    "messaging_store_version", metadata,
+    "messaging_store_version",
+    metadata,
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("description", Text, nullable=False),
     Column("applied_at", UtcDateTime, nullable=False),
 )
 
 send_ledger = Table(
-    "messaging_send_ledger", metadata,
+    "messaging_send_ledger",
+    metadata,
     # "send" for the single-send operators, a campaign id for a campaign
     Column("scope", String(200), primary_key=True),
     Column("partner_id", String(200), primary_key=True),
@@ -107,7 +109,8 @@ send_ledger = Table(
 )
 
 delivery_reports = Table(
-    "messaging_delivery_reports", metadata,
+    "messaging_delivery_reports",
+    metadata,
     Column("mt_num", String(64), primary_key=True),
     Column("partner_id", String(200)),  # the report's "id", when it echoes one
     Column("status", Integer, nullable=False),
@@ -122,7 +125,8 @@ delivery_reports = Table(
 )
 
 incoming_messages = Table(
-    "messaging_incoming_messages", metadata,
+    "messaging_incoming_messages",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),  # arrival order: the readers' cursor
     Column("transaction_id", String(200), nullable=False, unique=True),
     Column("service_number", String(64)),  # destAddr: the service number the subscriber wrote to
@@ -141,7 +145,8 @@ incoming_messages = Table(
 )
 
 cursors = Table(
-    "messaging_cursors", metadata,
+    "messaging_cursors",
+    metadata,
     Column("name", String(200), primary_key=True),
     Column("value", JSON),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -208,6 +213,7 @@ def migrate_step(conn: Connection, target: int) -> tuple[int, int] | None:
         schema_version.create(conn, checkfirst=True)
     step = next(s for s in STEPS if s.version == version + 1)
     step.apply(conn)
-    conn.execute(schema_version.insert().values(version=step.version, description=step.description,
-                                                applied_at=utcnow()))
+    conn.execute(
+        schema_version.insert().values(version=step.version, description=step.description, applied_at=utcnow())
+    )
     return version, step.version
