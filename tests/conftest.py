@@ -65,8 +65,11 @@ def load_dag(airflow_db):
             spec.loader.exec_module(module)
             from airflow.sdk import DAG
 
+            from airflow_provider_messaging.compat import serialize_for_dag_test
+
             dags = {d.dag_id: d for d in vars(module).values() if isinstance(d, DAG)}
             loaded[key] = dags[dag_id] if dag_id else next(iter(dags.values()))
+            serialize_for_dag_test(loaded[key])  # Airflow 3.1.0 only (apache/airflow#56657)
         return loaded[key]
 
     return _load
@@ -79,3 +82,16 @@ def task_process_logging():
     from airflow.sdk.log import configure_logging
 
     configure_logging()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_in_process_execution_api():
+    """Airflow 3.1's ``dag.test()`` builds its in-process execution API anew for every task (2-3 s
+    each here); newer versions build it once per process (``functools.lru_cache``): do the same.
+    Feature-detected, so a no-op where Airflow caches it already."""
+    import functools
+
+    from airflow.sdk.execution_time import supervisor
+
+    if not hasattr(supervisor.in_process_api_server, "cache_info"):
+        supervisor.in_process_api_server = functools.lru_cache(maxsize=1)(supervisor.in_process_api_server)
