@@ -95,3 +95,26 @@ def one_in_process_execution_api():
 
     if not hasattr(supervisor.in_process_api_server, "cache_info"):
         supervisor.in_process_api_server = functools.lru_cache(maxsize=1)(supervisor.in_process_api_server)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reschedule_start_date_as_a_datetime():
+    """Airflow 3.1.0's API client builds ``TaskRescheduleStartDate`` without validation
+    (``model_construct``), so under ``dag.test()`` (no process boundary to decode it) a reschedule-mode
+    sensor's second poke gets the first reschedule date as text and fails in ``run_duration``
+    (``TypeError: unsupported operand type(s) for -: 'datetime.datetime' and 'str'``). Validate it
+    as newer versions do. Feature-detected: a no-op where the answer is a datetime already."""
+    from airflow.sdk.api.client import TaskInstanceOperations
+    from airflow.sdk.execution_time.comms import TaskRescheduleStartDate
+
+    original = TaskInstanceOperations.get_reschedule_start_date
+
+    def get_reschedule_start_date(self, *args, **kwargs):
+        answer = original(self, *args, **kwargs)
+        if isinstance(answer.start_date, str):
+            answer = TaskRescheduleStartDate(start_date=answer.start_date)
+        return answer
+
+    TaskInstanceOperations.get_reschedule_start_date = get_reschedule_start_date
+    yield
+    TaskInstanceOperations.get_reschedule_start_date = original
