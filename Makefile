@@ -20,7 +20,7 @@ OLDEST_REQS := ci/airflow-oldest.txt
 # Airflow's own constraint files do; with today's, 3.1.0 itself fails to import (structlog).
 OLDEST_EXCLUDE_NEWER := 2025-09-26T00:00:00Z
 
-.PHONY: uv sync test lint demo bench sandbox e2e clean sync-oldest test-oldest compile-oldest
+.PHONY: uv sync test test-load lint demo bench sandbox e2e clean sync-oldest test-oldest compile-oldest
 
 # uv from PyPI into a private venv (.uv/); if venv is unavailable, a user install.
 uv:
@@ -50,6 +50,10 @@ sync-oldest: uv
 
 test-oldest: sync-oldest
 	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# the receiver's 20,000-report load test (PostgreSQL, a receiver kill and restart): about 2 minutes
+test-load: sync
+	MESSAGING_LOAD_TESTS=1 $(UV) run --frozen --no-sync python -m pytest -m load -s $(PYTEST_ARGS)
 
 # ruff (lint + format check) and mypy (strict) on the package; configured in pyproject.toml
 lint: sync

@@ -52,7 +52,7 @@ else:
 
 __all__ = [
     "AIRFLOW_VERSION",
-    "HAS_TASK_STATE_STORE",
+    "HAS_RETRY_POLICY",
     "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",
@@ -87,8 +87,8 @@ def version_tuple(text: str) -> tuple[int, int, int]:
 #: the running Airflow's (major, minor, micro)
 AIRFLOW_VERSION: tuple[int, int, int] = version_tuple(airflow_version_text)
 
-#: Airflow 3.3+: ``context["task_state_store"]`` (the send operators' ledger uses it when present)
-HAS_TASK_STATE_STORE: bool = AIRFLOW_VERSION >= (3, 3, 0)
+#: Airflow 3.3+: the task ``retry_policy`` argument (``airflow_provider_messaging.retry_policy``)
+HAS_RETRY_POLICY: bool = AIRFLOW_VERSION >= (3, 3, 0)
 
 
 # --- secret masking (imported when used: ``airflow.sdk.log`` loads structlog) ------------------------

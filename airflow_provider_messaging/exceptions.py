@@ -259,6 +259,16 @@ class UnconfirmedSendError(PicklableError):
         )
 
 
+class NotificationError(PicklableError):
+    """A ``MessagingNotifier`` could not send to some recipients: each one's reason, recipients masked."""
+
+    def __init__(self, failures: list[tuple[str, str]], total: int) -> None:
+        self.failures = failures  # (masked recipient, reason)
+        self.total = total
+        detail = "; ".join(f"{who}: {why}" for who, why in failures)
+        super().__init__(f"{len(failures)} of {total} notification message(s) not sent: {detail}")
+
+
 SEND_ERROR_CLASSES: dict[int, type[MessagingApiError]] = {
     cls.code: cls
     for cls in (

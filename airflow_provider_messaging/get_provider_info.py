@@ -45,14 +45,23 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_messaging.operators.send",
                     "airflow_provider_messaging.operators.templates",
                     "airflow_provider_messaging.operators.branch",
+                    "airflow_provider_messaging.operators.campaign",
                 ],
             }
         ],
+        "extra-links": ["airflow_provider_messaging.operators.campaign.CampaignReportLink"],
         "sensors": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.sensors.delivery"]}
         ],
         "triggers": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_messaging.triggers.delivery"]}
+        ],
+        "notifications": ["airflow_provider_messaging.notifications.messaging.MessagingNotifier"],
+        "plugins": [
+            {
+                "name": "messaging_receiver",
+                "plugin-class": "airflow_provider_messaging.receiver.plugin.MessagingReceiverPlugin",
+            }
         ],
         "connection-types": [
             {

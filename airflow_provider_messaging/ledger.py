@@ -11,9 +11,10 @@ A ledger remembers, per partner ``id``, where a send stands (:class:`LedgerRecor
   may have reached the platform (an ambiguous transport error) leaves it ``in_flight``; any other
   failure (the platform answered, or the request never left) marks it ``failed``.
 
-Ledgers: the Airflow task state store (``airflow_provider_messaging.task_state.TaskStateLedger``),
-:class:`MemoryLedger` (one process), or any object with the four methods of :class:`SendLedger`
-(e.g. a database-backed message store).
+Ledgers: the message store's (``airflow_provider_messaging.store.StoreSendLedger``, what the send
+operators and the notifier use: it outlives task tries, clears and workers), :class:`MemoryLedger`
+(one process), or any object with the four methods of :class:`SendLedger`. :class:`LedgerRecord` is
+the one record type of all of them (the store re-exports it).
 """
 
 from __future__ import annotations

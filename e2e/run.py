@@ -552,6 +552,17 @@ def run_all(dep: Deployment, report: Report, executor: str) -> None:
     verify(dep, report, scs, kill, clear, executor)
 
 
+def ledger_record(dep: Deployment, partner_id: str) -> Any:
+    """The send ledger's record of ``partner_id`` in the deployment's message store (scope ``send``)."""
+    from airflow_provider_messaging.store import MessageStore
+
+    store = MessageStore(dep.store_url)
+    try:
+        return store.ledger("send").get(partner_id)
+    finally:
+        store.dispose()
+
+
 def viber_id(dep: Deployment, sc: Scenario) -> str | None:
     msgs = [m for m in dep.sandbox("GET", "messages") if m["dest_addr"] == sc.recipient and m["channel"] == "VIBER"]
     return msgs[0]["id"] if msgs else None
@@ -617,15 +628,18 @@ def verify(dep: Deployment, report: Report, scs: list[Scenario], kill: dict, cle
     sc = by_key["branch-delivered"]
     mine = [m for m in messages if m["dest_addr"] == sc.recipient and m["channel"] == "VIBER"]
     ids = Counter(m["id"] for m in mine)
+    record = ledger_record(dep, mine[0]["id"]) if mine else None
     report.check("clear-after-success: clearing a successful send task sends nothing again",
-                 sc.state == "success" and len(mine) == 1,
+                 sc.state == "success" and len(mine) == 1 and record is not None and record.state == "accepted"
+                 and record.mt_num == mine[0]["mt_num"],
                  f"run {sc.state} after the clear; the platform accepted {clear.get('before')} before the clear "
                  f"and {len(mine)} Viber message(s) in all for one "
                  f"partner id ({', '.join(f'{i}: {n}x' for i, n in ids.items())}), mtNums "
-                 f"{[m['mt_num'] for m in mine]}",
-                 note="known failure until the send ledger moves to the provider's message store: today it is "
-                      "kept in Airflow's task state store, which [state_store] clear_on_success = True empties "
-                      "when the task succeeds, so the cleared task finds no record of its send",
+                 f"{[m['mt_num'] for m in mine]}; the message store's send ledger: "
+                 f"{(record.state, record.mt_num) if record else 'no record'}",
+                 note="the send ledger is kept in the provider's message store (messaging_store_default, here the "
+                      "messaging_store database): the cleared task must find the accepted send there and return its "
+                      "mtNum without a request",
                  logs=sorted(dep.logs.glob(f"dag_id={sc.dag_id}/run_id={sc.run_id}/task_id=send_viber/attempt=*.log")))
 
     # the triggerer was killed with SIGKILL while a sensor waited in it

@@ -17,6 +17,9 @@ import pytest
 
 from tests.helpers.airflow import ROOT, conn_json
 
+# message stores on SQLite and PostgreSQL (the receiver, the incoming-message trigger)
+pytest_plugins = ["tests.helpers.stores"]
+
 _HOME = Path(tempfile.mkdtemp(prefix="messaging-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 _DAGS = _HOME / "dags"
@@ -118,3 +121,18 @@ def reschedule_start_date_as_a_datetime():
     TaskInstanceOperations.get_reschedule_start_date = get_reschedule_start_date
     yield
     TaskInstanceOperations.get_reschedule_start_date = original
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL cluster for the session (devtools/postgres.py); ``postgres.new_database()``
+    gives a test an empty database."""
+    from tests.helpers.postgres import TestPostgres
+
+    # a folder of its own, not under pytest's numbered temp folders, which a concurrent pytest
+    # session may clean up while this cluster still runs
+    folder = Path(tempfile.mkdtemp(prefix="messaging-store-pg-"))
+    server = TestPostgres(folder).start()
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)

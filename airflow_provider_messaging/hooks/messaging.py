@@ -11,9 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseHook
 
-# public for DAG code that prints recipients (``7900*****67``); light: no HTTP libraries, no pydantic
-from airflow_provider_messaging.client.redact import mask_number
-
 __all__ = ["MessagingHook", "mask_number"]
 
 if TYPE_CHECKING:
@@ -177,3 +174,11 @@ class MessagingHook(BaseHook):
             return self.get_conn().check_credentials()
         except ValueError as exc:  # the connection itself is incomplete
             return False, str(exc)
+
+
+def mask_number(number: str) -> str:
+    """A recipient for logs, as the hook and the operators show it (``7900*****67``): for DAG code that
+    prints recipients. (The client's ``redact.mask_number``, loaded when first called.)"""
+    from airflow_provider_messaging.client.redact import mask_number as client_mask_number
+
+    return client_mask_number(number)

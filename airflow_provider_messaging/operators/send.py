@@ -15,6 +15,12 @@ from airflow_provider_messaging.operators.failures import fail_without_retries
 if TYPE_CHECKING:
     from airflow_provider_messaging.models.send import SendRequest
 
+#: the message store's default connection (``store.airflow.DEFAULT_CONN_ID``; not imported here, so
+#: that parsing a DAG file does not load SQLAlchemy)
+DEFAULT_STORE_CONN_ID = "messaging_store_default"
+#: the send ledger's scope of single sends (``store.SEND_SCOPE``)
+SEND_SCOPE = "send"
+
 
 def default_message_id(
     *, dag_id: str, task_id: str, map_index: int | None, run_key: str, channel: str, dest_addr: str
@@ -40,12 +46,16 @@ class BaseSendMessageOperator(BaseOperator):
     """Shared base of the send operators: validation after templating, the deterministic id, and
     exactly-once across retries.
 
-    Before the request the task records the partner id as in flight in Airflow's task state store
-    (3.3+); once accepted, the platform's answer. A retry whose earlier try was accepted returns that
-    answer without a request. A retry whose earlier try may have reached the platform (no answer) is
-    resent with the same id only when the connection says the platform's dedup is on
-    (``platform_dedup``); otherwise it fails rather than risk a second message, unless
-    ``resend_unconfirmed=True``.
+    Before the request the task records the partner id as in flight in the send ledger of the
+    provider's message store (connection ``store_conn_id``, docs/store.md); once accepted, the
+    platform's answer. A retry or a cleared task (on any worker sharing the store, any Airflow 3.x)
+    whose earlier try was accepted returns that answer without a request. A try whose earlier try may
+    have reached the platform (no answer) is resent with the same id only when the connection says the
+    platform's dedup is on (``platform_dedup``); otherwise it fails rather than risk a second
+    message, unless ``resend_unconfirmed=True``.
+
+    :param store_conn_id: the message store's connection (default ``messaging_store_default``; without
+        it, a SQLite file under ``$AIRFLOW_HOME``, which only tasks on this machine share).
 
     :return: (XCom) ``{"mt_num", "id", "dest_addr", "channel", "duplicate"}``.
     """
@@ -88,10 +98,12 @@ class BaseSendMessageOperator(BaseOperator):
         notify_url: str | None = None,
         cascade: Mapping[str, Any] | None = None,
         resend_unconfirmed: bool = False,
+        store_conn_id: str = DEFAULT_STORE_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.messaging_conn_id = messaging_conn_id
+        self.store_conn_id = store_conn_id
         self.dest_addr = dest_addr
         self.text = text
         self.image_url = image_url
@@ -155,13 +167,13 @@ class BaseSendMessageOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_messaging.client.redact import mask_number
         from airflow_provider_messaging.ledger import ExactlyOnceSend
-        from airflow_provider_messaging.task_state import ledger_for
+        from airflow_provider_messaging.store.airflow import get_ledger
         from airflow_provider_messaging.xcom import send_xcom
 
         with fail_without_retries():
             request = self.build_request(context)
             guard = ExactlyOnceSend(
-                ledger_for(context),
+                get_ledger(SEND_SCOPE, self.store_conn_id),
                 platform_dedup=self.hook.settings.platform_dedup,
                 resend_unconfirmed=self.resend_unconfirmed,
             )

@@ -53,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--send-path", default="/send")
     parser.add_argument("--status-path", default="/status")
     parser.add_argument("--templates-path", default="/api/message-matchers")
+    parser.add_argument(
+        "--report-retries",
+        type=int,
+        default=3,
+        help="retries of a push (report or MO) the receiver did not answer with 2xx (default 3)",
+    )
+    parser.add_argument(
+        "--report-backoff",
+        type=float,
+        default=0.05,
+        help="first wait before retrying a push, doubled at each retry (default 0.05 s)",
+    )
     return parser
 
 
@@ -77,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             viber_sessions=args.viber_sessions,
             host=args.host,
             port=args.port,
+            report_retries=args.report_retries,
+            report_backoff=args.report_backoff,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

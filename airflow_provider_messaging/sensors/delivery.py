@@ -23,8 +23,17 @@ from airflow_provider_messaging.hooks.messaging import MessagingHook
 from airflow_provider_messaging.models.outcomes import (
     DEFAULT_STATUS_BATCH,
     FINAL_OUTCOMES,
+    MAX_STATUS_BATCH,
     check_batch_size,
     check_outcomes,
+)
+from airflow_provider_messaging.sources import (
+    BOTH,
+    DEFAULT_POLL_AFTER,
+    POLL,
+    check_source,
+    polls_platform,
+    stored_reports,
 )
 from airflow_provider_messaging.triggers.events import EVENT_SUCCESS, EVENT_TIMEOUT
 from airflow_provider_messaging.xcom import outcome_from_xcom, resolve_mt_nums, statuses_to_xcom
@@ -40,41 +49,79 @@ class DeliveryStatusSensor(BaseSensorOperator):
         result (``send.output``) or a mapped send task's list of results. Results without an
         mtNum (a duplicate the platform had already accepted) are logged and left out; with
         nothing left to track the task is skipped.
+    :param campaign: (templated) track a whole campaign instead: ``SendCampaignOperator``'s result
+        (``campaign.output``, or a mapped campaign's list of shard results), or a campaign id. Its
+        accepted mtNums are read from the message store, never put in XCom or in trigger kwargs;
+        1,000 per status request, only the pending ones after the first cycle. Returns counts:
+        ``{"campaign", "total", "final", "outcomes": {<outcome>: count}, "statuses_path"}``, and
+        writes one JSON line per message (row, masked recipient, partner id, mtNum, outcome,
+        status, error code, done date) to ``statuses_path``.
+    :param store_conn_id: the message store's connection (campaigns; default ``messaging_store_default``).
+    :param statuses_path: (templated) where a campaign's per-message statuses go; default
+        ``statuses.jsonl`` beside the campaign's results (for a campaign id: under this task's folder).
     :param messaging_conn_id: the ``messaging`` connection.
     :param fail_on: outcomes that fail the task once every message is final, e.g.
         ``("call-barred", "unrouted")`` (any of ``FINAL_OUTCOMES``). With ``soft_fail`` the task is
         skipped instead.
     :param deferrable: wait in the triggerer (``DeliveryStatusTrigger``) instead of a worker slot;
         default: ``[operators] default_deferrable``.
-    :param batch_size: mtNums per status request (1–1000, default 100).
+    :param batch_size: mtNums per status request (1–1000; default 100, for a campaign 1000).
     :param poke_interval: seconds between polls (also the trigger's interval).
     :param timeout: seconds before the sensor gives up (fails, or skips with ``soft_fail``).
+    :param source: where reports come from: ``"poll"`` (default) asks the platform's status method;
+        ``"receiver"`` reads the message store, where the receiver keeps the reports the platform
+        pushed to ``notifyUrl`` (the platform is never asked; in the triggerer the store is read
+        asynchronously); ``"both"`` reads the store and polls the platform only for the messages still
+        not final ``poll_after`` seconds after the sensor started (a pushed report can be lost).
+    :param poll_after: seconds before ``source="both"`` starts polling (default 300).
+    :param store_conn_id: the message store's connection (default ``messaging_store_default``).
 
     Returns (XCom) ``{<mtNum>: {"status", "status_name", "error_code", "failure", "final",
     "done_date", "outcome", "id"}}`` in the order given; ``outcome`` is what
     ``DeliveryBranchOperator`` (or your own ``@task.branch``) keys on.
     """
 
-    template_fields: Sequence[str] = ("mt_nums",)
+    template_fields: Sequence[str] = ("mt_nums", "campaign", "statuses_path")
     ui_color = "#c9b8ff"
 
     def __init__(
         self,
         *,
-        mt_nums: Any,
+        mt_nums: Any = None,
+        campaign: Any = None,
         messaging_conn_id: str = MessagingHook.default_conn_name,
         fail_on: Iterable[str] | str = (),
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        batch_size: int = DEFAULT_STATUS_BATCH,
+        batch_size: int | None = None,
+        source: str = POLL,
+        poll_after: float = DEFAULT_POLL_AFTER,
+        store_conn_id: str | None = None,
+        statuses_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if (mt_nums is None) == (campaign is None):
+            raise ValueError(f"{self.task_id}: give either mt_nums (messages) or campaign (a whole campaign)")
+        try:
+            self.source, self.poll_after = check_source(source, poll_after)
+        except ValueError as exc:
+            raise ValueError(f"{self.task_id}: {exc}") from None
+        if campaign is not None and self.source != POLL:
+            raise ValueError(
+                f"{self.task_id}: source={self.source!r} tracks mt_nums; a campaign is tracked by polling "
+                "(source='poll')"
+            )
         self.mt_nums = mt_nums
+        self.campaign = campaign
+        self.store_conn_id = store_conn_id
+        self.statuses_path = statuses_path
         self.messaging_conn_id = messaging_conn_id
         if isinstance(fail_on, str):
             fail_on = [fail_on]
         self.fail_on = tuple(check_outcomes(fail_on, f"{self.task_id}: fail_on", allowed=FINAL_OUTCOMES))
         self.deferrable = deferrable
+        if batch_size is None:
+            batch_size = MAX_STATUS_BATCH if campaign is not None else DEFAULT_STATUS_BATCH
         self.batch_size = check_batch_size(batch_size)
 
     @cached_property
@@ -125,20 +172,47 @@ class DeliveryStatusSensor(BaseSensorOperator):
             self.log.warning("Skipping instead of failing (soft_fail): %s", exc)
         return exc
 
+    def _poll_at(self, context: Context) -> float:
+        """When ``source="both"`` starts polling (UNIX time): ``poll_after`` seconds after the sensor's
+        first poke (in reschedule mode, the first reschedule's start)."""
+        stamp: float | None = self.__dict__.get("_started_wall")
+        if stamp is None:
+            first = None
+            if self.reschedule:
+                first = context["ti"].get_first_reschedule_date(context)
+            stamp = first.timestamp() if first is not None else time.time()
+            self.__dict__["_started_wall"] = stamp
+        return stamp + self.poll_after
+
     # --- poke mode -------------------------------------------------------------------------------
     def poke(self, context: Context) -> PokeReturnValue:
-        """One poll: ask for the messages not final yet; done when none is left."""
+        """One check: read the messages not final yet (store and/or platform, see ``source``); done
+        when none is left."""
+        if self.campaign is not None:
+            return self.poke_campaign(context)
         mt_nums = self.tracked_mt_nums()
         final: dict[str, DeliveryReport] = self.__dict__.setdefault("_final", {})
         pending = [n for n in mt_nums if n not in final]
-        try:
-            reports = self.hook.get_statuses(pending, self.batch_size)
-        except MessagingApiError as exc:
-            if exc.retryable:
-                self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
+        if self.source != POLL:
+            try:
+                stored = stored_reports(self.store_conn_id, pending)
+            except Exception as exc:
+                self.log.warning("Reading the message store failed (%s); trying again at the next poke", exc)
                 return PokeReturnValue(is_done=False)
-            raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
-        final.update({n: r for n, r in reports.items() if r.is_final})
+            final.update({n: r for n, r in stored.items() if r.is_final})
+            pending = [n for n in pending if n not in final]
+        poll_at = self._poll_at(context) if self.source == BOTH else None
+        if pending and polls_platform(self.source, poll_at, time.time()):
+            if self.source == BOTH:
+                self.log.info("Polling the platform for %d messages without a final pushed report", len(pending))
+            try:
+                reports = self.hook.get_statuses(pending, self.batch_size)
+            except MessagingApiError as exc:
+                if exc.retryable:
+                    self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
+                    return PokeReturnValue(is_done=False)
+                raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
+            final.update({n: r for n, r in reports.items() if r.is_final})
         left = len(mt_nums) - len(final)
         self.log.info("Delivery status: %d of %d messages final", len(final), len(mt_nums))
         if left:
@@ -169,11 +243,23 @@ class DeliveryStatusSensor(BaseSensorOperator):
         remaining = max(0.0, self.timeout - (time.monotonic() - started))
         self.defer(
             trigger=DeliveryStatusTrigger(
+                campaign_scope=self.campaign_scope(),
+                store_conn_id=self.store_conn_id,
+                messaging_conn_id=self.messaging_conn_id,
+                poll_interval=self.poke_interval,
+                end_time=time.time() + remaining,
+                batch_size=self.batch_size,
+            )
+            if self.campaign is not None
+            else DeliveryStatusTrigger(
                 mt_nums=self.tracked_mt_nums(),
                 messaging_conn_id=self.messaging_conn_id,
                 poll_interval=self.poke_interval,
                 end_time=time.time() + remaining,
                 batch_size=self.batch_size,
+                source=self.source,
+                poll_at=self._poll_at(context) if self.source == BOTH else None,
+                store_conn_id=self.store_conn_id,
             ),
             method_name="execute_complete",
             # a backstop only: the trigger yields its own timeout event first
@@ -188,6 +274,8 @@ class DeliveryStatusSensor(BaseSensorOperator):
         message = str(event.get("message") or "")
         reports = event.get("reports") or {}
         if status == EVENT_SUCCESS:
+            if event.get("campaign"):
+                return self.finish_campaign(context, str(event["campaign"]))
             return self._finish(dict(reports))
         if self.soft_fail:
             self.log.warning("Skipping (soft_fail): delivery status %s: %s", status, message)
@@ -197,3 +285,102 @@ class DeliveryStatusSensor(BaseSensorOperator):
         if event.get("fatal"):  # refused by the platform (bad credentials...): no retries, as in poke mode
             raise self._failure(AirflowFailException(f"status request failed: {message}"))
         raise self._failure(AirflowException(f"delivery status trigger failed: {message}"))
+
+    # --- a whole campaign ------------------------------------------------------------------------
+    def campaign_scope(self) -> str:
+        """The tracked campaign's ledger scope (from the rendered ``campaign``)."""
+        from airflow_provider_messaging.campaign.tracking import scope_of
+
+        value = self.campaign
+        if isinstance(value, str) and value.strip()[:1] in "[{":
+            from airflow_provider_messaging.xcom import parse_rendered
+
+            value = parse_rendered(value, "campaign", "a campaign summary")
+        try:
+            return scope_of(
+                list(value) if isinstance(value, Sequence) and not isinstance(value, (str, dict)) else value
+            )
+        except ValueError as exc:
+            raise self._failure(AirflowFailException(str(exc))) from None
+
+    def poke_campaign(self, context: Context) -> PokeReturnValue:
+        """One cycle over the campaign's messages not final in the store."""
+        import asyncio
+
+        from airflow_provider_messaging.campaign.tracking import atrack_cycle
+        from airflow_provider_messaging.store.airflow import get_store
+
+        scope = self.campaign_scope()
+        store = get_store(self.store_conn_id)
+
+        async def cycle() -> Any:
+            async with await self.hook.get_async_conn() as client:
+                try:
+                    return await atrack_cycle(store, scope, client, batch_size=self.batch_size)
+                finally:
+                    await store.aclose()
+
+        try:
+            done = asyncio.run(cycle())
+        except MessagingApiError as exc:
+            if exc.retryable:
+                self.log.warning("Status poll failed (%s); trying again at the next poke", exc)
+                return PokeReturnValue(is_done=False)
+            raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
+        self.log.info(
+            "Campaign %s delivery status: %d of %d messages final (%d status requests)",
+            scope,
+            done.final,
+            done.total,
+            done.requests,
+        )
+        if done.pending:
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=self.finish_campaign(context, scope))
+
+    def default_statuses_path(self, context: Context) -> Any:
+        """Beside the campaign's results (one part: its folder; shards: their task's folder), else
+        under this task's own folder."""
+        from airflow_provider_messaging.operators.campaign import storage_path, task_folder
+
+        value = self.campaign
+        parts = list(value) if isinstance(value, Sequence) and not isinstance(value, (str, dict)) else [value]
+        results = [p.get("results_path") for p in parts if isinstance(p, Mapping) and p.get("results_path")]
+        if len(results) == 1:
+            return storage_path(results[0]).parent / "statuses.jsonl"
+        if results:
+            return storage_path(results[0]).parent.parent / "statuses.jsonl"
+        return task_folder(context) / "statuses.jsonl"
+
+    def finish_campaign(self, context: Context, scope: str) -> dict[str, Any]:
+        """Write the per-message statuses (from the store), apply ``fail_on``; return the counts."""
+        from airflow_provider_messaging.campaign.tracking import write_statuses
+        from airflow_provider_messaging.operators.campaign import storage_path
+        from airflow_provider_messaging.store.airflow import get_store
+
+        path = storage_path(self.statuses_path) if self.statuses_path else self.default_statuses_path(context)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            counts = write_statuses(get_store(self.store_conn_id), scope, out)
+        outcomes = dict(counts.outcomes.most_common())
+        self.log.info(
+            "Campaign %s delivery outcomes: %s; statuses: %s",
+            scope,
+            ", ".join(f"{k}={n}" for k, n in outcomes.items()) or "(no accepted message)",
+            path,
+        )
+        bad = {o: n for o, n in outcomes.items() if o in self.fail_on}
+        if bad:
+            raise self._failure(
+                AirflowFailException(
+                    f"campaign {scope}: {sum(bad.values())} of {counts.total} messages ended in an outcome listed in "
+                    f"fail_on: {bad}; statuses: {path}"
+                )
+            )
+        return {
+            "campaign": scope,
+            "total": counts.total,
+            "final": counts.final,
+            "outcomes": outcomes,
+            "statuses_path": str(path),
+        }

@@ -14,26 +14,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# one definition of the send ledger's record and states, shared with the guard (ledger.py has no
+# Airflow or pydantic imports either)
+from airflow_provider_messaging.ledger import ACCEPTED, FAILED, IN_FLIGHT, LedgerRecord
 from airflow_provider_messaging.store.errors import InvalidRecordError
 
-IN_FLIGHT = "in_flight"
-ACCEPTED = "accepted"
-FAILED = "failed"
+__all__ = [
+    "ACCEPTED",
+    "FAILED",
+    "IN_FLIGHT",
+    "LEDGER_STATES",
+    "SEND_SCOPE",
+    "DeliveryRecord",
+    "InFlight",
+    "IncomingMessage",
+    "LedgerEntry",
+    "LedgerRecord",
+    "MoPage",
+]
+
 LEDGER_STATES = (IN_FLIGHT, ACCEPTED, FAILED)
 #: the scope of the single-send operators' ledger rows (a campaign uses its campaign id)
 SEND_SCOPE = "send"
-
-
-@dataclass(frozen=True)
-class LedgerRecord:
-    """One partner id's send state (the send ledger protocol's record)."""
-
-    partner_id: str
-    state: str  # "in_flight" | "accepted" | "failed"
-    mt_num: str | None = None
-    duplicate: bool = False
-    error_code: int | None = None
-    reason: str | None = None
 
 
 @dataclass(frozen=True)

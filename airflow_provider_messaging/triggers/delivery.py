@@ -8,6 +8,7 @@ serialised kwargs are JSON only and carry no secret: the connection is read in t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_messaging.exceptions import MessagingApiError
 from airflow_provider_messaging.hooks.messaging import MessagingHook
 from airflow_provider_messaging.models.outcomes import DEFAULT_STATUS_BATCH, check_batch_size, normalise_mt_nums
+from airflow_provider_messaging.sources import POLL, astored_reports, check_source, polls_platform
 from airflow_provider_messaging.triggers.events import EVENT_ERROR, EVENT_SUCCESS, EVENT_TIMEOUT
 from airflow_provider_messaging.xcom import statuses_to_xcom
 
@@ -39,6 +41,16 @@ class DeliveryStatusTrigger(BaseTrigger):
     :param end_time: absolute deadline (UNIX seconds); wins over ``timeout``. The serialised form
         carries it, so a restarted trigger keeps the original deadline.
     :param batch_size: mtNums per status request (1–1000).
+    :param source: ``"poll"`` (the platform's status method), ``"receiver"`` (the message store,
+        read asynchronously; the platform is never asked) or ``"both"`` (the store, and the platform
+        for messages still not final from ``poll_at`` on). See :mod:`airflow_provider_messaging.sources`.
+    :param poll_at: with ``"both"``: UNIX time from which the platform is polled too (absolute, so a
+        restarted trigger keeps it).
+    :param campaign_scope: track a whole campaign instead of ``mt_nums``: its accepted messages are
+        read from the message store (``store_conn_id``), never carried in the trigger's kwargs; each
+        cycle asks only for those without a final report in the store (full batches), and stores the
+        answers. The event then carries counts only (see below).
+    :param store_conn_id: the message store's connection (default ``messaging_store_default``).
 
     Event payload (JSON)::
 
@@ -49,25 +61,37 @@ class DeliveryStatusTrigger(BaseTrigger):
          "message": "<what happened>",
          "fatal": true | false}   # error events only: true when the platform refused the request
                                   # (not transient), so the task fails without its retries
+
+    For a campaign: ``{"status", "campaign": <scope>, "total", "final", "outcomes": {<outcome>: count},
+    "message"}`` (and ``fatal`` on errors).
     """
 
     def __init__(
         self,
-        mt_nums: Iterable[str],
+        mt_nums: Iterable[str] = (),
         messaging_conn_id: str = MessagingHook.default_conn_name,
         poll_interval: float = 60.0,
         timeout: float | None = None,
         end_time: float | None = None,
         batch_size: int = DEFAULT_STATUS_BATCH,
+        source: str = POLL,
+        poll_at: float | None = None,
+        campaign_scope: str | None = None,
+        store_conn_id: str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # Airflow: untyped
-        self.mt_nums = normalise_mt_nums(mt_nums)
+        self.mt_nums = normalise_mt_nums(mt_nums) if mt_nums else []
+        self.campaign_scope = campaign_scope
+        self.store_conn_id = store_conn_id
         self.messaging_conn_id = messaging_conn_id
         self.poll_interval = max(0.0, float(poll_interval))
         if end_time is None and timeout is not None:
             end_time = time.time() + float(timeout)
         self.end_time = None if end_time is None else float(end_time)
         self.batch_size = check_batch_size(batch_size)
+        self.source, _ = check_source(source, 0)
+        self.poll_at = None if poll_at is None else float(poll_at)
+        self.store_conn_id = store_conn_id
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Classpath and JSON-only kwargs (no credentials)."""
@@ -79,6 +103,10 @@ class DeliveryStatusTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
                 "batch_size": self.batch_size,
+                "source": self.source,
+                "poll_at": self.poll_at,
+                "campaign_scope": self.campaign_scope,
+                "store_conn_id": self.store_conn_id,
             },
         )
 
@@ -97,24 +125,43 @@ class DeliveryStatusTrigger(BaseTrigger):
         return TriggerEvent(payload)  # type: ignore[no-untyped-call]  # Airflow: untyped
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until every message is final, the deadline passes, or a non-transient error."""
-        hook = MessagingHook(messaging_conn_id=self.messaging_conn_id)
+        """Check until every message is final, the deadline passes, or a non-transient error."""
+        if self.campaign_scope:
+            async for event in self.run_campaign(self.campaign_scope):
+                yield event
+            return
         reports: dict[str, DeliveryReport] = {}
         pending = list(self.mt_nums)
         total = len(pending)
         last_error: str | None = None
         try:
-            async with await hook.get_async_conn() as client:
+            async with contextlib.AsyncExitStack() as stack:
+                client = None  # opened when the platform is first asked (never with source="receiver")
                 while True:
-                    try:
-                        reports.update(await client.get_statuses(pending, self.batch_size))
-                        last_error = None
-                    except MessagingApiError as exc:
-                        if not exc.retryable:
-                            raise
-                        last_error = str(exc)
-                        self.log.warning("Status poll failed (%s); polling again in %.1f s", exc, self.poll_interval)
-                    pending = [n for n in pending if not (n in reports and reports[n].is_final)]
+                    if self.source != POLL:
+                        try:
+                            reports.update(await astored_reports(self.store_conn_id, pending))
+                        except Exception as exc:
+                            last_error = f"reading the message store: {type(exc).__name__}: {exc}"
+                            self.log.warning(
+                                "Reading the message store failed (%s); again in %.1f s", exc, self.poll_interval
+                            )
+                        pending = [n for n in pending if not (n in reports and reports[n].is_final)]
+                    if pending and polls_platform(self.source, self.poll_at, time.time()):
+                        if client is None:
+                            hook = MessagingHook(messaging_conn_id=self.messaging_conn_id)
+                            client = await stack.enter_async_context(await hook.get_async_conn())
+                        try:
+                            reports.update(await client.get_statuses(pending, self.batch_size))
+                            last_error = None
+                        except MessagingApiError as exc:
+                            if not exc.retryable:
+                                raise
+                            last_error = str(exc)
+                            self.log.warning(
+                                "Status poll failed (%s); polling again in %.1f s", exc, self.poll_interval
+                            )
+                        pending = [n for n in pending if not (n in reports and reports[n].is_final)]
                     self.log.info("Delivery status: %d of %d messages final", total - len(pending), total)
                     if not pending:
                         yield self._event(EVENT_SUCCESS, reports, f"all {total} messages reached a final status")
@@ -123,7 +170,7 @@ class DeliveryStatusTrigger(BaseTrigger):
                     if self.end_time is not None and now >= self.end_time:
                         message = f"{len(pending)} of {total} messages not final when the sensor timed out"
                         if last_error:
-                            message += f" (last poll failed: {last_error})"
+                            message += f" (last check failed: {last_error})"
                         yield self._event(EVENT_TIMEOUT, reports, message)
                         return
                     wait = self.poll_interval
@@ -138,3 +185,67 @@ class DeliveryStatusTrigger(BaseTrigger):
         except Exception as exc:  # any other failure becomes a clear event, never a hang
             self.log.error("Delivery status trigger failed: %s", exc)
             yield self._event(EVENT_ERROR, reports, f"{type(exc).__name__}: {exc}")
+
+    # --- a whole campaign -------------------------------------------------------------------------------
+    def _campaign_event(
+        self, status: str, scope: str, cycle: Any, message: str, *, fatal: bool = False
+    ) -> TriggerEvent:
+        payload: dict[str, Any] = {"status": status, "campaign": scope, "message": message}
+        if cycle is not None:
+            payload.update(total=cycle.total, final=cycle.final, outcomes=dict(cycle.outcomes))
+        if status == EVENT_ERROR:
+            payload["fatal"] = fatal
+        return TriggerEvent(payload)  # type: ignore[no-untyped-call]  # Airflow: untyped
+
+    async def run_campaign(self, scope: str) -> AsyncIterator[TriggerEvent]:
+        """Track a campaign's accepted messages, read from the store, until every one is final."""
+        from airflow_provider_messaging.campaign.tracking import atrack_cycle
+        from airflow_provider_messaging.store.airflow import aget_store
+
+        hook = MessagingHook(messaging_conn_id=self.messaging_conn_id)
+        cycle = None
+        last_error: str | None = None
+        try:
+            store = await aget_store(self.store_conn_id)
+            async with await hook.get_async_conn() as client:
+                while True:
+                    try:
+                        cycle = await atrack_cycle(store, scope, client, batch_size=self.batch_size)
+                        last_error = None
+                        self.log.info(
+                            "Campaign %s delivery status: %d of %d messages final (%d status requests)",
+                            scope,
+                            cycle.final,
+                            cycle.total,
+                            cycle.requests,
+                        )
+                        if not cycle.pending:
+                            yield self._campaign_event(
+                                EVENT_SUCCESS, scope, cycle, f"all {cycle.total} messages reached a final status"
+                            )
+                            return
+                    except MessagingApiError as exc:
+                        if not exc.retryable:
+                            raise
+                        last_error = str(exc)
+                        self.log.warning("Status poll failed (%s); polling again in %.1f s", exc, self.poll_interval)
+                    now = time.time()
+                    if self.end_time is not None and now >= self.end_time:
+                        pending = "some" if cycle is None else str(cycle.pending)
+                        message = f"{pending} messages of campaign {scope} not final when the sensor timed out"
+                        if last_error:
+                            message += f" (last poll failed: {last_error})"
+                        yield self._campaign_event(EVENT_TIMEOUT, scope, cycle, message)
+                        return
+                    wait = self.poll_interval
+                    if self.end_time is not None:
+                        wait = min(wait, max(0.0, self.end_time - now))
+                    await asyncio.sleep(wait)
+        except asyncio.CancelledError:
+            raise
+        except MessagingApiError as exc:
+            self.log.error("Delivery status trigger failed: %s", exc)
+            yield self._campaign_event(EVENT_ERROR, scope, cycle, f"{type(exc).__name__}: {exc}", fatal=True)
+        except Exception as exc:
+            self.log.error("Delivery status trigger failed: %s", exc)
+            yield self._campaign_event(EVENT_ERROR, scope, cycle, f"{type(exc).__name__}: {exc}")

@@ -5,21 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
-from airflow_provider_messaging.compat import HAS_TASK_STATE_STORE
 from airflow_provider_messaging.operators.send import default_message_id
 from tests.helpers.airflow import task_states, xcom_values
 from tests.helpers.peers import dropping_server
 
 DAGS = "tests/integration/dags/send_dags.py"
-
-#: exactly-once across tries through the send ledger in Airflow's task state store (3.3+)
-needs_task_state_store = pytest.mark.skipif(
-    not HAS_TASK_STATE_STORE,
-    reason="Airflow < 3.3 has no task state store: the send ledger is in memory, a retry cannot know an "
-    "earlier try's unanswered send (docs/compatibility.md)",
-)
 
 
 def test_viber_and_whatsapp_send_with_templating_and_xcom(load_dag, httpserver, set_conn, capfd):
@@ -82,7 +72,6 @@ def test_invalid_input_fails_without_request_and_without_retries(load_dag, https
     assert "message.data.instantContent.data.text: Viber text is at most 1000 characters" in out
 
 
-@needs_task_state_store
 def test_retry_after_an_unanswered_send_does_not_resend_without_platform_dedup(load_dag, set_conn, capfd):
     with dropping_server() as (url, received):
         set_conn(url)
@@ -131,7 +120,6 @@ def test_dropped_answer_with_dedup_on_is_retried_and_the_sandbox_sent_it_once(lo
     assert xcom_values(dr, "viber")[-1]["mt_num"] == message.mt_num
 
 
-@needs_task_state_store
 def test_dropped_answer_with_dedup_off_fails_rather_than_send_twice(load_dag, messaging_sandbox_factory):
     sandbox = messaging_sandbox_factory(dedup="off")
     sandbox.inject("drop_after_accept")

@@ -1,29 +1,15 @@
-"""Wiring for the message store's tests: every store test runs on SQLite and on a real PostgreSQL."""
+"""Wiring for the message store's tests: every store test runs on SQLite and on a real PostgreSQL
+(the session's cluster: the ``postgres`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from airflow_provider_messaging.store import MessageStore
-from tests.helpers.postgres import TestPostgres
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[TestPostgres]:
-    # a folder of its own, not under pytest's numbered temp folders, which a concurrent pytest
-    # session may clean up while this cluster still runs
-    folder = Path(tempfile.mkdtemp(prefix="messaging-store-pg-"))
-    server = TestPostgres(folder).start()
-    yield server
-    server.stop()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)

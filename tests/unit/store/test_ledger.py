@@ -12,6 +12,8 @@ from typing import Protocol, runtime_checkable
 
 import pytest
 
+import airflow_provider_messaging.ledger as ledger_module
+import airflow_provider_messaging.store as store_package
 from airflow_provider_messaging.store import (
     InFlight,
     InvalidRecordError,
@@ -22,13 +24,14 @@ from airflow_provider_messaging.store import (
 
 
 @runtime_checkable
-class SendLedger(Protocol):
-    """The send-ledger protocol the send operators use (airflow_provider_messaging/ledger.py)."""
+class SendLedger(ledger_module.SendLedger, Protocol):
+    """The send-ledger protocol the guard uses (airflow_provider_messaging/ledger.py), checkable."""
 
-    def get(self, partner_id: str) -> LedgerRecord | None: ...
-    def mark_in_flight(self, partner_id: str) -> None: ...
-    def mark_accepted(self, partner_id: str, mt_num: str | None, *, duplicate: bool = False) -> None: ...
-    def mark_failed(self, partner_id: str, *, error_code: int | None = None, reason: str | None = None) -> None: ...
+
+def test_one_ledger_record_for_the_guard_and_the_store() -> None:
+    assert LedgerRecord is ledger_module.LedgerRecord
+    assert (store_package.IN_FLIGHT, store_package.ACCEPTED, store_package.FAILED) == (
+        ledger_module.IN_FLIGHT, ledger_module.ACCEPTED, ledger_module.FAILED)
 
 
 def test_record_and_ledger_match_the_protocol(store: MessageStore) -> None:

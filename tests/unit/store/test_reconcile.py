@@ -1,0 +1,47 @@
+"""Unconfirmed (in flight) sends resolved by pushed delivery reports echoing their partner id."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from airflow_provider_messaging.store import ACCEPTED, FAILED, IN_FLIGHT, LedgerRecord
+from airflow_provider_messaging.store.reconcile import RESOLVED_REASON, aresolve_unconfirmed, resolve_unconfirmed
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_reports_echoing_an_in_flight_id_resolve_it_and_nothing_else(store, mode):
+    ledger = store.ledger("campaign-1")
+    ledger.mark_in_flight_many(["p1", "p2", "p3"])
+    ledger.mark_results_many([LedgerRecord("p3", ACCEPTED, "m3")])
+    store.ledger("campaign-2").mark_in_flight_many(["p4"])
+    store.record_reports(
+        [
+            {"mtNum": "m1", "id": "p1", "status": 2},  # p1 was accepted after all
+            {"mtNum": "m3x", "id": "p3", "status": 2},  # p3 is accepted already, with its own mtNum
+            {"mtNum": "m4", "id": "p4", "status": 6},  # another campaign's id
+            {"mtNum": "m9", "status": 2},  # no id echoed
+        ]
+    )
+
+    def run():
+        if mode == "sync":
+            return resolve_unconfirmed(store, "campaign-1")
+        return asyncio.run(aresolve_unconfirmed(store, "campaign-1"))
+
+    assert run() == {"p1": "m1"}
+    got = ledger.get_many(["p1", "p2", "p3"])
+    assert (got["p1"].state, got["p1"].mt_num, got["p1"].reason) == (ACCEPTED, "m1", RESOLVED_REASON)
+    assert got["p2"].state == IN_FLIGHT
+    assert (got["p3"].state, got["p3"].mt_num) == (ACCEPTED, "m3")
+    assert store.ledger("campaign-2").get("p4").state == IN_FLIGHT
+    assert run() == {}  # nothing left to resolve: a second call changes nothing
+
+
+def test_a_failed_id_is_not_touched(store):
+    ledger = store.ledger("c")
+    ledger.mark_failed("p1", error_code=8, reason="destAddr is not correct")
+    store.record_reports([{"mtNum": "m1", "id": "p1", "status": 2}])
+    assert resolve_unconfirmed(store, "c") == {}
+    assert ledger.get("p1").state == FAILED
