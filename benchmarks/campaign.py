@@ -173,8 +173,10 @@ def part_latency(n: int, work: Path) -> None:
         path = write_recipients(work / "recipients-100k.csv", n)
         # warm up: imports, the store's tables, the client's pool (not what a campaign's size costs)
         campaign_run(sandbox.url, write_recipients(work / "warm-up.csv", 200, prefix="7909"), work, "warm-up", 200)
+        cpu0 = time.process_time()
         with PeakRss() as rss:
             summary = campaign_run(sandbox.url, path, work, "latency", n)
+        cpu = time.process_time() - cpu0
         bound = CONCURRENCY / LATENCY
         rate = n / summary["duration_s"]
         print(f"[1] {n:,} recipients from CSV, sandbox process with {LATENCY * 1000:.0f} ms latency, "
@@ -182,6 +184,9 @@ def part_latency(n: int, work: Path) -> None:
         print(f"    campaign rate              : {rate:8.1f} msg/s  (bound {bound:.0f}/s)")
         print(f"    rate / bound               : {rate / bound:8.3f}  (target >= 0.8)")
         print(f"    peak RSS growth            : {(rss.peak - rss.start) / 2**20:8.1f} MB  (target <= 50 MB)")
+        share = cpu / summary["duration_s"]
+        print(f"    this process's CPU         : {cpu / n * 1000:8.2f} ms/message, {share:.0%} of a core "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         sandbox.stop()
 

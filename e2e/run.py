@@ -6,13 +6,16 @@ Starts, on this machine and on loopback only:
 * a private PostgreSQL cluster (Debian's package, installed when missing) with the metadata
   database ``airflow`` and the message store's database ``messaging_store``;
 * the sandbox (the platform emulator) as its own process, with the platform's duplicate control
-  OFF and a delivery delay long enough that every delivery sensor defers to the triggerer;
-* ``airflow api-server``, ``scheduler``, ``dag-processor`` and ``triggerer`` as separate processes
-  (``--executor celery``: also Redis and two Celery workers), each logging to a file under
-  ``$AIRFLOW_HOME/logs/processes/``;
+  OFF, a delivery delay long enough that every delivery sensor defers to the triggerer, and its MO
+  messages (and the reports of sends with a ``notify_url``) pushed to the receiver;
+* ``airflow api-server`` (the provider's plugin mounts the receiver at ``/messaging``),
+  ``scheduler``, ``dag-processor`` and ``triggerer`` as separate processes (``--executor celery``:
+  also Redis and two Celery workers), each logging to a file under ``$AIRFLOW_HOME/logs/processes/``;
 
-then triggers the example DAGs through the REST API, with and without a logical date, and checks
-what the API and the sandbox's admin endpoints report (see docs/deployment.md for the list).
+then triggers the example DAGs and ``e2e/dags/`` through the REST API, with and without a logical
+date, has the sandbox push a subscriber's STOP (``example_incoming_stop`` runs for it through an
+asset watcher), and checks what the API, the sandbox's admin endpoints and the message store report
+(see docs/deployment.md for the list).
 Prints one line per check and a summary; exits non-zero when any check failed. Everything it
 started is stopped by process id, also on failure or Ctrl-C.
 
@@ -60,6 +63,15 @@ BRANCHES = ("done", "fallback_whatsapp", "retry_later", "flag_contact")
 QUICKSTART = "example_messaging_quickstart"
 BRANCHING = "example_delivery_branching"
 TEMPLATES = "example_messaging_templates"
+#: e2e/dags/: send with notify_url at the receiver, wait with DeliveryStatusSensor(source="receiver")
+RECEIVER = "e2e_receiver_branching"
+#: example_dags/example_incoming_stop.py: an AssetWatcher on incoming "STOP" messages
+INCOMING = "example_incoming_stop"
+#: the subscriber who sends STOP (no other scenario uses this number)
+OPT_OUT_NUMBER = "79000000141"
+#: seconds to wait after the STOP's run appeared before the triggerer is killed: the watcher saves its
+#: cursor 2 s after a handover, checked once per poll (2 s)
+CURSOR_SAVED_AFTER = 6.0
 
 
 def log(msg: str) -> None:
@@ -215,6 +227,11 @@ def scenarios() -> list[Scenario]:
                  {"dest_addr": "79000000121", **text}, False, "79000000121", "delivered", "done",
                  {"VIBER": 1}),
         Scenario("templates", "templates example", TEMPLATES, {"campaign": "e2e_spring"}, False),
+        Scenario("receiver-delivered", "pushed report: delivered -> done", RECEIVER,
+                 {"dest_addr": "79000000131", **text}, True, "79000000131", "delivered", "done", {"VIBER": 1}),
+        Scenario("receiver-call-barred", "pushed report: call-barred -> flag_contact", RECEIVER,
+                 {"dest_addr": "79000000132", **text}, False, "79000000132", "call-barred", "flag_contact",
+                 {"VIBER": 1}),
     ]
 
 
@@ -235,6 +252,9 @@ class Deployment:
         self.login = f"partner-{secrets.token_hex(6)}"
         self.password = f"pw-{secrets.token_urlsafe(18)}"
         self.api_key = f"key-{secrets.token_urlsafe(18)}"
+        # the receiver's token (in the platform's URLs): random too, it must appear in no log file
+        self.receiver_token = f"rt-{secrets.token_urlsafe(24)}"
+        self.receiver_url = f"http://127.0.0.1:{self.ports['api']}/messaging"
         self.api = Airflow(f"http://127.0.0.1:{self.ports['api']}")
         self.sandbox_url = f"http://127.0.0.1:{self.ports['sandbox']}"
         self.env: dict[str, str] = {}
@@ -281,7 +301,13 @@ class Deployment:
             f"({time.monotonic() - t0:.1f} s)")
         self.home.mkdir(parents=True, exist_ok=True)
         self.proclogs.mkdir(parents=True, exist_ok=True)
-        dags = ROOT / "example_dags"
+        # the DAGs folder: the example DAGs and e2e/dags/ (linked, not copied)
+        dags = self.workdir / "dags"
+        dags.mkdir(exist_ok=True)
+        for folder in (ROOT / "example_dags", ROOT / "e2e" / "dags"):
+            for path in sorted(folder.iterdir()):
+                if path.suffix == ".py" or path.name == ".airflowignore":
+                    (dags / path.name).symlink_to(path)
         fernet = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         executor = "CeleryExecutor" if self.executor == "celery" else "LocalExecutor"
         cfg = {
@@ -322,7 +348,12 @@ class Deployment:
         (self.home / "airflow.cfg").write_text("\n".join(lines))
         base = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
         self.env = {**base, "AIRFLOW_HOME": str(self.home), "PYTHONUNBUFFERED": "1",
-                    "PATH": f"{BIN}{os.pathsep}{base.get('PATH', '')}"}
+                    "PATH": f"{BIN}{os.pathsep}{base.get('PATH', '')}",
+                    # every Airflow process: the message store (shared: the receiver writes it, tasks and
+                    # the triggerer read it) and the receiver's settings (its token)
+                    "AIRFLOW_CONN_MESSAGING_STORE_DEFAULT": self.store_url,
+                    "AIRFLOW_CONN_MESSAGING_RECEIVER_DEFAULT": json.dumps({
+                        "conn_type": "generic", "host": self.receiver_url, "password": self.receiver_token})}
         t0 = time.monotonic()
         migrate = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=self.env, capture_output=True,
                                  text=True, timeout=300)
@@ -334,7 +365,10 @@ class Deployment:
     def start_services(self, outcomes: dict[str, str]) -> None:
         sandbox = [PYTHON, "-m", "airflow_provider_messaging.sandbox", "--port", str(self.ports["sandbox"]),
                    "--dedup", "off", "--delivery-delay", str(DELIVERY_DELAY),
-                   "--login", self.login, "--password", self.password, "--api-key", self.api_key]
+                   "--login", self.login, "--password", self.password, "--api-key", self.api_key,
+                   # MO messages to the receiver in the api-server; report retries outlast a short outage
+                   "--mo-url", f"{self.receiver_url}/{self.receiver_token}/mo",
+                   "--report-retries", "8", "--report-backoff", "0.5"]
         for recipient, outcome in outcomes.items():
             sandbox += ["--outcome", f"{recipient}={outcome}"]
         # the sandbox prints the connection (with the password) for its user: its log is kept
@@ -466,7 +500,7 @@ def run_all(dep: Deployment, report: Report, executor: str) -> None:
     dep.wait_healthy()
     log(f"api-server, scheduler, dag-processor, triggerer healthy ({time.monotonic() - t0:.1f} s)")
     api.login()
-    dag_ids = sorted({s.dag_id for s in scs})
+    dag_ids = sorted({s.dag_id for s in scs} | {INCOMING})
     wait_for_dags(api, dag_ids)
     for dag_id in dag_ids:
         api("PATCH", f"/dags/{dag_id}", {"is_paused": False})
@@ -476,24 +510,39 @@ def run_all(dep: Deployment, report: Report, executor: str) -> None:
         "login": dep.login, "password": dep.password,
         "extra": json.dumps({"api_key": dep.api_key, "default_service_number": "SANDBOX", "platform_dedup": False}),
     })
-    # the message store's database, for the provider's store (the send ledger)
-    api("POST", "/connections", {
-        "connection_id": "messaging_store_default", "conn_type": "postgres", "host": "127.0.0.1",
-        "port": dep.pg.port, "login": "postgres", "schema": "messaging_store",
-    })
+    # (the message store's and the receiver's connections are in every process's environment)
     log(f"DAGs parsed and unpaused, connections added ({time.monotonic() - t0:.1f} s since start)")
+    try:
+        receiver_health: Any = http("GET", f"{dep.receiver_url}/health", timeout=10)
+    except (OSError, ApiError, ValueError) as exc:
+        receiver_health = f"{type(exc).__name__}: {exc}"
+    if not report.check("receiver: mounted in the api-server by the plugin, /messaging/health ok",
+                        receiver_health == {"status": "ok"}, f"GET /messaging/health: {receiver_health}"):
+        raise RuntimeError("the receiver is not mounted in the api-server")
     health = dep.sandbox("GET", "health")
     report.check("sandbox: duplicate control off, delivery delay forces deferral",
                  health["dedup"] == "off" and health["delivery_delay"] == DELIVERY_DELAY,
                  f"dedup={health['dedup']}, delivery_delay={health['delivery_delay']} s")
 
-    stamp = datetime.now(timezone.utc).strftime("%H%M%S")
-    for sc in scs:
-        trigger(api, sc, stamp)
-    log(f"triggered {len(scs)} runs")
+    # a subscriber's STOP: the sandbox pushes it to the receiver (its --mo-url); the asset watcher of
+    # example_incoming_stop (in the triggerer) turns it into a DAG run
+    mo: dict[str, Any] = {"first": dep.sandbox("POST", "mo", {"source_addr": OPT_OUT_NUMBER, "text": "STOP",
+                                                              "dest_addr": "SANDBOX"})}
+    mo["tx"] = mo["first"]["payload"]["transactionId"]
+    log(f"the sandbox pushed a STOP from {OPT_OUT_NUMBER} (transactionId {mo['tx']}) to the receiver: "
+        f"HTTP {mo['first']['status_code']}")
+
     by_key = {s.key: s for s in scs}
     killed = by_key["triggerer-killed"]
     cleared = by_key["branch-delivered"]
+    stamp = datetime.now(timezone.utc).strftime("%H%M%S")
+    # the run whose sensor is waiting when the triggerer is killed starts once the STOP's run exists
+    # (and the watcher's cursor is saved): the kill then also restarts the watcher
+    for sc in scs:
+        if sc is not killed:
+            trigger(api, sc, stamp)
+    triggered_at = time.monotonic()
+    log(f"triggered {len(scs) - 1} runs")
     kill: dict[str, Any] = {}
     clear: dict[str, Any] = {}
     deadline = time.monotonic() + RUNS_TIMEOUT
@@ -508,6 +557,25 @@ def run_all(dep: Deployment, report: Report, executor: str) -> None:
                     tid = ti["trigger"]["triggerer_id"]
                     if tid not in sc.deferred_triggerers:
                         sc.deferred_triggerers.append(tid)
+        # the STOP's run: once it exists (plus time for the cursor to be saved), the same MO is pushed
+        # again and the run whose sensor will be waiting in the triggerer when it is killed starts
+        mo_runs = [r for r in runs.values() if r["dag_id"] == INCOMING]
+        if mo_runs and "run_at" not in mo:
+            mo["run_at"] = time.monotonic()
+            log(f"the asset watcher started {INCOMING} run {mo_runs[0]['dag_run_id']}")
+        if killed.run_id is None and (
+                ("run_at" in mo and time.monotonic() - mo["run_at"] >= CURSOR_SAVED_AFTER)
+                or time.monotonic() - triggered_at > 90):
+            mo["again"] = dep.sandbox("POST", "mo", {"source_addr": OPT_OUT_NUMBER, "text": "STOP",
+                                                     "dest_addr": "SANDBOX", "transaction_id": mo["tx"]})
+            log(f"the sandbox pushed the same STOP again: HTTP {mo['again']['status_code']}")
+            trigger(api, killed, stamp)
+            log(f"triggered {killed.key}")
+        if mo_runs:
+            state = mo_runs[0]["state"]
+            if mo.get("state") != state and state in ("success", "failed"):
+                log(f"run {INCOMING}: {state}")
+            mo["state"] = state
         # the triggerer dies (SIGKILL, no clean-up) while this run's sensor is deferred in it
         if not kill and killed.deferred_triggerers:
             proc = dep.procs["triggerer"]
@@ -540,9 +608,18 @@ def run_all(dep: Deployment, report: Report, executor: str) -> None:
             cleared.rerun = True
             clear["at"] = time.monotonic()
             log(f"cleared send_viber (and downstream) of the successful run {cleared.key}")
+        # the watcher running again in the new triggerer (from its saved cursor), for a few polls
+        if kill and mo.get("resumed") is None:
+            mo["resumed"] = watcher_resumed(dep)
+            if mo["resumed"] is not None:
+                mo["resumed_at"] = time.monotonic()
+                log(f"the asset watcher runs again in the new triggerer, after store id {mo['resumed']}")
         # done when every run is over, after the clear's re-run and the kill (unless their runs failed first)
         if (all(sc.state in ("success", "failed") for sc in scs) and (clear or cleared.state == "failed")
-                and (kill or killed.state == "failed" or not killed.deferred_triggerers)):
+                and (kill or killed.state == "failed" or not killed.deferred_triggerers)
+                and (mo.get("state") in ("success", "failed") or time.monotonic() - triggered_at > 120)
+                and (not kill or time.monotonic() - kill["at"] > 90
+                     or ("resumed_at" in mo and time.monotonic() - mo["resumed_at"] > CURSOR_SAVED_AFTER))):
             break
         time.sleep(1.0)
     else:
@@ -550,6 +627,7 @@ def run_all(dep: Deployment, report: Report, executor: str) -> None:
                            f"{ {s.key: s.state for s in scs if s.state not in ('success', 'failed')} }")
     log(f"all runs finished ({time.monotonic() - t0:.1f} s since start)")
     verify(dep, report, scs, kill, clear, executor)
+    verify_receiver(dep, report, scs, mo)
 
 
 def ledger_record(dep: Deployment, partner_id: str) -> Any:
@@ -670,12 +748,96 @@ def verify(dep: Deployment, report: Report, scs: list[Scenario], kill: dict, cle
     leaks = []
     for path in files:
         data = path.read_bytes()
-        for label, secret in (("password", dep.password), ("login", dep.login), ("api key", dep.api_key)):
+        for label, secret in (("password", dep.password), ("login", dep.login), ("api key", dep.api_key),
+                              ("receiver token", dep.receiver_token)):
             if secret.encode() in data:
                 leaks.append(f"{label} in {path.relative_to(dep.logs)}")
     report.check("no secret in any log file", not leaks and len(files) > 10,
-                 f"{len(files)} files under {dep.logs} searched for the password, login and API key; "
+                 f"{len(files)} files under {dep.logs} searched for the password, login, API key and the "
+                 f"receiver's token; "
                  f"found: {leaks or 'none'}")
+
+
+WATCHING = re.compile(r"Watching incoming messages after store id (\d+)")
+
+
+def watcher_resumed(dep: Deployment) -> int | None:
+    """The store id after which the STOP watcher started in the restarted triggerer (its log), if yet."""
+    try:
+        text = (dep.proclogs / "triggerer-2.log").read_text(errors="replace")
+    except OSError:
+        return None
+    found = WATCHING.findall(text)
+    return int(found[-1]) if found else None
+
+
+def store_rows(dep: Deployment, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a query on the message store's database (PostgreSQL, read directly)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(dep.store_url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(sqlalchemy.text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def verify_receiver(dep: Deployment, report: Report, scs: list[Scenario], mo: dict[str, Any]) -> None:
+    """The receiver in the api-server: pushed reports stored once, a pushed STOP ran its DAG once."""
+    api = dep.api
+    messages = dep.sandbox("GET", "messages")
+    receiver_scs = [sc for sc in scs if sc.dag_id == RECEIVER]
+    mt_nums = sorted(m["mt_num"] for m in messages for sc in receiver_scs if m["dest_addr"] == sc.recipient)
+    pushes = dep.sandbox("GET", "pushes?kind=report")
+    pushed = sorted(str(p["payload"].get("mtNum")) for p in pushes)
+    bad = [f"{p['payload'].get('mtNum')}: {p['error']} after {p['attempts']} attempt(s)" for p in pushes if not p["ok"]]
+    report.check("receiver: the sandbox pushed every report to it, each answered 2xx",
+                 bool(pushes) and not bad and pushed == mt_nums
+                 and all(p["url"].startswith(dep.receiver_url) for p in pushes),
+                 f"{len(pushes)} report push(es) for mtNums {pushed} (sent with notify_url: {mt_nums}); "
+                 f"failed: {bad or 'none'}")
+    rows = store_rows(dep, "SELECT mt_num, status, final FROM messaging_delivery_reports ORDER BY mt_num")
+    per_mt = Counter(r[0] for r in rows)
+    report.check("receiver: one store row per mtNum",
+                 sorted(per_mt) == mt_nums and set(per_mt.values()) == {1} and all(r[2] for r in rows),
+                 f"messaging_delivery_reports: {[(r[0], r[1], 'final' if r[2] else 'not final') for r in rows]}")
+
+    # the STOP
+    runs = api("GET", f"/dags/{INCOMING}/dagRuns?limit=100")["dag_runs"]
+    run = runs[0] if runs else {}
+    tis = {}
+    if run:
+        tis = {ti["task_id"] + (f"[{ti['map_index']}]" if ti.get("map_index", -1) >= 0 else ""): ti["state"]
+               for ti in api("GET", f"/dags/{INCOMING}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}"
+                                    f"/taskInstances?limit=100")["task_instances"]}
+    report.check("incoming STOP: the asset watcher started one run, it succeeded",
+                 len(runs) == 1 and run.get("state") == "success" and run.get("run_type") == "asset_triggered",
+                 f"{len(runs)} run(s) of {INCOMING}: "
+                 + "; ".join(f"{r['dag_run_id']} ({r.get('run_type')}) {r['state']}" for r in runs)
+                 + (f"; tasks: {', '.join(f'{t}={s}' for t, s in sorted(tis.items()))}" if tis else ""))
+    try:
+        opt_outs = json.loads(api("GET", "/variables/messaging_opt_outs")["value"])
+    except (ApiError, ValueError) as exc:
+        opt_outs = {"error": str(exc)}
+    entry = opt_outs.get(OPT_OUT_NUMBER) if isinstance(opt_outs, dict) else None
+    report.check("incoming STOP: opt-out recorded in the Variable messaging_opt_outs",
+                 isinstance(entry, dict) and entry.get("transactionId") == mo["tx"],
+                 f"{OPT_OUT_NUMBER}: {entry}; in the Variable: "
+                 f"{sorted(opt_outs) if isinstance(opt_outs, dict) else opt_outs}")
+    confirmations = [m for m in messages if m["dest_addr"] == OPT_OUT_NUMBER]
+    report.check("incoming STOP: one confirmation sent to the subscriber",
+                 len(confirmations) == 1 and confirmations[0]["channel"] == "VIBER",
+                 f"{len(confirmations)} message(s) to {OPT_OUT_NUMBER}: {[m['channel'] for m in confirmations]}")
+    mo_pushes = dep.sandbox("GET", "pushes?kind=mo")
+    stored = store_rows(dep, "SELECT id FROM messaging_incoming_messages WHERE transaction_id = :tx", tx=mo["tx"])
+    again = mo.get("again") or {}
+    report.check("incoming STOP: pushed twice, stored once, still one run after the triggerer restart",
+                 len(mo_pushes) == 2 and all(p["ok"] for p in mo_pushes) and again.get("ok") and len(stored) == 1
+                 and mo.get("resumed") is not None and stored[0][0] <= mo["resumed"] and len(runs) == 1,
+                 f"{len(mo_pushes)} MO push(es), answered {[p['status_code'] for p in mo_pushes]}; store rows for "
+                 f"transactionId {mo['tx']}: {[r[0] for r in stored]}; the watcher in the restarted triggerer "
+                 f"started after store id {mo.get('resumed', '(not seen)')}; runs: {len(runs)}")
 
 
 def print_failure_context(dep: Deployment, report: Report) -> None:

@@ -28,7 +28,7 @@ from airflow_provider_messaging.models.send import SendRequest, normalize_dest_a
 from airflow_provider_messaging.store.records import ACCEPTED, FAILED, InFlight, LedgerRecord
 
 #: rows read and looked up in the ledger at a time
-CHUNK = 256
+CHUNK = 64
 #: ids recorded in flight in one transaction: at least MIN_GROUP (a transaction costs about the same
 #: for 1 or 16 ids), at most MAX_GROUP, else the concurrency
 MIN_GROUP = 8

@@ -6,6 +6,10 @@ only pending messages are asked for), asks the platform for the rest in batches 
 mtNums per status request, and stores the answers (``record_reports``: one row per mtNum, a final
 report never replaced). Counts and per-message statuses are then read back from the store.
 
+Each cycle first resolves the campaign's ``unconfirmed`` sends (in flight, no answer) that a pushed
+delivery report echoes by partner id: the platform did accept them, so they become ``accepted`` with
+that report's mtNum and are tracked like the rest (``store.reconcile``).
+
 No Airflow import. The async functions serve the triggerer (never blocking its event loop); the
 sync ones the worker (writing the statuses file when the wait is over).
 """
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from airflow_provider_messaging.models.outcomes import MAX_STATUS_BATCH, PENDING, outcome_of
+from airflow_provider_messaging.store.reconcile import aresolve_unconfirmed
 from airflow_provider_messaging.store.records import ACCEPTED
 
 #: ledger rows read (and their stored reports looked up) per page
@@ -28,12 +33,14 @@ PAGE = 1000
 @dataclass
 class TrackingCycle:
     """What one cycle saw: ``total`` accepted messages with an mtNum, how many are ``final``, the
-    outcome counts, and how many status requests it made."""
+    outcome counts, how many status requests it made, and how many unconfirmed sends pushed reports
+    resolved."""
 
     total: int = 0
     final: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     requests: int = 0
+    resolved: int = 0
 
     @property
     def pending(self) -> int:
@@ -71,7 +78,7 @@ def _outcome(record: Any) -> str:
 async def atrack_cycle(store: Any, scope: str, client: Any, *, batch_size: int = MAX_STATUS_BATCH) -> TrackingCycle:
     """One cycle: ask for every accepted message of ``scope`` not final in the store (full batches of
     ``batch_size`` mtNums), store the answers, count outcomes. ``client`` is an ``AsyncMessagingClient``."""
-    cycle = TrackingCycle()
+    cycle = TrackingCycle(resolved=len(await aresolve_unconfirmed(store, scope)))
     page: list[str] = []
     asking: list[str] = []
 

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 
 #: default share of rows that may end ``rejected``, ``failed`` or ``unconfirmed`` without failing the task
 DEFAULT_MAX_FAILURE_RATIO = 0.05
-#: where results and reports go when the task gives no ``results_path`` (an object storage URI);
-#: default ``$AIRFLOW_HOME/messaging/campaigns``
-RESULTS_FOLDER_ENV = "AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER"
+#: Airflow setting ``[messaging] campaign_results_folder`` (or the environment variable
+#: ``AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER``): where results and reports go when the task gives no
+#: ``results_path`` (an object storage URI or a local folder); default ``$AIRFLOW_HOME/messaging/campaigns``
+RESULTS_FOLDER_SETTING = ("messaging", "campaign_results_folder")
 CHANNELS = ("viber", "whatsapp")
 SUMMARY_KEY = "campaign_summary"
 __all__ = [
@@ -69,9 +70,11 @@ def storage_path(value: Any) -> ObjectStoragePath:
 
 def task_folder(context: Context) -> ObjectStoragePath:
     """A task's own folder for campaign files: ``<folder>/dag_id=../run_id=../task_id=..[/map_index=..]``,
-    ``<folder>`` from ``AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER``, default ``$AIRFLOW_HOME/messaging/campaigns``."""
+    ``<folder>`` the setting ``[messaging] campaign_results_folder``, default ``$AIRFLOW_HOME/messaging/campaigns``."""
+    from airflow.sdk import conf
+
     ti = context["ti"]
-    folder = os.environ.get(RESULTS_FOLDER_ENV) or os.path.join(
+    folder = conf.get(*RESULTS_FOLDER_SETTING, fallback=None) or os.path.join(
         os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow"), "messaging", "campaigns"
     )
     path = storage_path(folder) / f"dag_id={ti.dag_id}" / f"run_id={context['run_id']}" / f"task_id={ti.task_id}"

@@ -328,11 +328,13 @@ class DeliveryStatusSensor(BaseSensorOperator):
                 return PokeReturnValue(is_done=False)
             raise self._failure(AirflowFailException(f"status request failed: {exc}")) from exc
         self.log.info(
-            "Campaign %s delivery status: %d of %d messages final (%d status requests)",
+            "Campaign %s delivery status: %d of %d messages final (%d status requests, %d unconfirmed "
+            "resolved by pushed reports)",
             scope,
             done.final,
             done.total,
             done.requests,
+            done.resolved,
         )
         if done.pending:
             return PokeReturnValue(is_done=False)

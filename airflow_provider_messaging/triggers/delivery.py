@@ -213,11 +213,13 @@ class DeliveryStatusTrigger(BaseTrigger):
                         cycle = await atrack_cycle(store, scope, client, batch_size=self.batch_size)
                         last_error = None
                         self.log.info(
-                            "Campaign %s delivery status: %d of %d messages final (%d status requests)",
+                            "Campaign %s delivery status: %d of %d messages final (%d status requests, %d unconfirmed "
+                            "resolved by pushed reports)",
                             scope,
                             cycle.final,
                             cycle.total,
                             cycle.requests,
+                            cycle.resolved,
                         )
                         if not cycle.pending:
                             yield self._campaign_event(

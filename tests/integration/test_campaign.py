@@ -104,8 +104,9 @@ def test_a_file_of_10000_rows_with_5_bad_ones(load_dag, messaging_sandbox_factor
     assert len(sandbox.messages) == 9_995 == len({m.dest_addr for m in sandbox.messages})
 
 
-def test_backfill_and_a_cleared_date_send_nothing_twice(load_dag, messaging_sandbox_factory):
+def test_backfill_and_a_cleared_date_send_nothing_twice(load_dag, messaging_sandbox_factory, monkeypatch, tmp_path):
     sandbox = messaging_sandbox_factory(dedup="off")
+    monkeypatch.setenv("AIRFLOW__MESSAGING__CAMPAIGN_RESULTS_FOLDER", str(tmp_path / "campaigns"))
     dag = load_dag(DAGS, "campaign_daily")
     base = dt.datetime(2030, 3, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=uuid.uuid4().int % 1000)
     dates = [base + dt.timedelta(days=i) for i in range(3)]
@@ -118,6 +119,8 @@ def test_backfill_and_a_cleared_date_send_nothing_twice(load_dag, messaging_sand
     assert len(sandbox.messages) == 120  # 0 new messages
     summary = xcom_values(again, "send")[-1]
     assert summary["sent"] == 0 and summary["outcomes"]["accepted"] == 40
+    assert summary["results_path"].startswith(f"file://{tmp_path}/campaigns/dag_id=campaign_daily/run_id=")
+    assert len(read_jsonl(summary["results_path"])) == 40  # the re-run's results: every row, from the ledger
     texts = {m.body["message"]["data"]["instantContent"]["data"]["text"] for m in sandbox.messages}
     assert f"{dates[1]:%Y-%m-%d}: your daily digest, Client 7" in texts
 

@@ -45,3 +45,21 @@ def test_a_failed_id_is_not_touched(store):
     store.record_reports([{"mtNum": "m1", "id": "p1", "status": 2}])
     assert resolve_unconfirmed(store, "c") == {}
     assert ledger.get("p1").state == FAILED
+
+
+def test_tracking_a_campaign_resolves_its_unconfirmed_sends_from_pushed_reports(store):
+    """A campaign's unanswered send (in flight) whose pushed report echoes its partner id is accepted
+    with that mtNum by the next tracking cycle, and counted with the campaign's delivered messages."""
+    from airflow_provider_messaging.campaign.tracking import atrack_cycle
+
+    ledger = store.ledger("campaign:spring")
+    ledger.mark_in_flight_many(["p1", "p2"])
+    ledger.mark_results_many([LedgerRecord("p2", ACCEPTED, "m2")])
+    store.record_reports([{"mtNum": "m1", "id": "p1", "status": 2}, {"mtNum": "m2", "id": "p2", "status": 2}])
+
+    # every report is final in the store: the cycle asks the platform nothing (no client needed)
+    cycle = asyncio.run(atrack_cycle(store, "campaign:spring", client=None))
+
+    assert cycle.resolved == 1
+    assert (cycle.total, cycle.final, cycle.requests) == (2, 2, 0)
+    assert (ledger.get("p1").state, ledger.get("p1").mt_num) == (ACCEPTED, "m1")
