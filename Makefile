@@ -9,7 +9,18 @@ export PATH := $(CURDIR)/.uv/bin:$(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: uv sync test test-load lint demo bench sandbox e2e clean
+# The oldest supported Airflow, in a second environment (.venv-oldest) installed from a compiled,
+# hash-pinned requirements file (ci/airflow-oldest.txt, committed); `make compile-oldest` re-resolves
+# it from pyproject.toml (+ the postgres extra and the dev group) with ci/airflow-oldest.in's pin.
+# See docs/compatibility.md.
+OLDEST_VENV := .venv-oldest
+OLDEST_IN := ci/airflow-oldest.in
+OLDEST_REQS := ci/airflow-oldest.txt
+# Airflow 3.1.0's release day (PyPI upload 2025-09-25): its dependencies as they were then, as
+# Airflow's own constraint files do; with today's, 3.1.0 itself fails to import (structlog).
+OLDEST_EXCLUDE_NEWER := 2025-09-26T00:00:00Z
+
+.PHONY: uv sync test test-load lint demo bench sandbox e2e clean sync-oldest test-oldest compile-oldest
 
 # uv from PyPI into a private venv (.uv/); if venv is unavailable, a user install.
 uv:
@@ -24,6 +35,21 @@ sync: uv
 
 test: sync
 	$(UV) run --frozen --no-sync python -m pytest $(PYTEST_ARGS)
+
+compile-oldest: uv
+	$(UV) pip compile --quiet pyproject.toml --extra postgres --group dev --constraint $(OLDEST_IN) --universal \
+	  --exclude-newer $(OLDEST_EXCLUDE_NEWER) --generate-hashes --custom-compile-command "make compile-oldest" \
+	  --output-file $(OLDEST_REQS)
+
+# pip sync removes what the file doesn't list (the project itself too): the project is then
+# installed editable without dependencies, for its entry points (provider info, pytest plugin).
+sync-oldest: uv
+	test -x $(OLDEST_VENV)/bin/python || $(UV) venv --quiet $(OLDEST_VENV)
+	$(UV) pip sync --quiet --python $(OLDEST_VENV)/bin/python $(OLDEST_REQS)
+	$(UV) pip install --quiet --python $(OLDEST_VENV)/bin/python --no-deps --editable .
+
+test-oldest: sync-oldest
+	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # the receiver's 20,000-report load test (PostgreSQL, a receiver kill and restart): about 2 minutes
 test-load: sync
@@ -52,4 +78,4 @@ sandbox: sync
 	$(UV) run --frozen --no-sync python -m airflow_provider_messaging.sandbox --port 8085
 
 clean:
-	rm -rf .venv .pytest_cache
+	rm -rf .venv $(OLDEST_VENV) .pytest_cache

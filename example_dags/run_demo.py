@@ -71,6 +71,9 @@ def _demo(home: Path) -> int:
         spec = importlib.util.spec_from_file_location("example_messaging_quickstart", dags / DAG_FILE.name)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        from airflow_provider_messaging.compat import serialize_for_dag_test
+
+        serialize_for_dag_test(module.dag)  # Airflow 3.1.0's dag.test() needs it (fixed in 3.1.1)
         run = module.dag.test()
 
         print("\nTasks:")

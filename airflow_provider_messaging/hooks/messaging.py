@@ -5,7 +5,6 @@ connection's secrets registered with Airflow's masker. The transport is in
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,13 +21,6 @@ if TYPE_CHECKING:
     from airflow_provider_messaging.models.send import SendRequest
     from airflow_provider_messaging.models.status import DeliveryReport
     from airflow_provider_messaging.models.templates import TemplateRequest, TemplateResult
-
-
-def mask_secret_of_sdk(secret: str) -> None:
-    """Register ``secret`` with Airflow's masker (task logs, rendered fields, XCom views)."""
-    from airflow.sdk.log import mask_secret
-
-    mask_secret(secret)
 
 
 class MessagingHook(BaseHook):
@@ -88,9 +80,11 @@ class MessagingHook(BaseHook):
     @cached_property
     def settings(self) -> ClientSettings:
         """The connection's settings; its secrets (login, password, api key) are masked in logs."""
-        settings = self.settings_from(self.get_connection(self.messaging_conn_id))
+        from airflow_provider_messaging.compat import get_connection, mask_secret
+
+        settings = self.settings_from(get_connection(self, self.messaging_conn_id))
         for secret in settings.secrets():  # SPEC §1: login and password are both secrets
-            mask_secret_of_sdk(secret)
+            mask_secret(secret)
         return settings
 
     async def aget_settings(self) -> ClientSettings:
@@ -98,19 +92,12 @@ class MessagingHook(BaseHook):
         loop), masked the same way; cached like ``settings``."""
         if "settings" in self.__dict__:
             return self.settings
-        if hasattr(self, "aget_connection"):
-            conn = await self.aget_connection(self.messaging_conn_id)
-        else:  # a task SDK without the async getter: the sync one, off the event loop
-            conn = await asyncio.to_thread(self.get_connection, self.messaging_conn_id)
-        settings = self.settings_from(conn)
-        try:
-            from airflow.sdk.log import amask_secret
-        except ImportError:  # pragma: no cover - older task SDKs
-            for secret in settings.secrets():
-                await asyncio.to_thread(mask_secret_of_sdk, secret)
-        else:
-            for secret in settings.secrets():
-                await amask_secret(secret)
+        from airflow_provider_messaging.compat import aget_connection, amask_secret
+
+        # Airflow 3.1.0 (or a task SDK without the async getter): the sync getter, off the event loop
+        settings = self.settings_from(await aget_connection(self, self.messaging_conn_id))
+        for secret in settings.secrets():
+            await amask_secret(secret)
         self.__dict__["settings"] = settings  # what cached_property reads back
         return settings
 

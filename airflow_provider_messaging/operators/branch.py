@@ -8,8 +8,8 @@ from typing import Any
 
 from airflow.providers.standard.operators.branch import BaseBranchOperator
 from airflow.sdk import Context
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_messaging.compat import AirflowFailException
 from airflow_provider_messaging.models.outcomes import DELIVERY_OUTCOMES, check_outcomes
 from airflow_provider_messaging.xcom import outcome_from_xcom, parse_rendered, read_statuses
 

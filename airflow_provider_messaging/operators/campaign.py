@@ -71,7 +71,7 @@ def storage_path(value: Any) -> ObjectStoragePath:
 def task_folder(context: Context) -> ObjectStoragePath:
     """A task's own folder for campaign files: ``<folder>/dag_id=../run_id=../task_id=..[/map_index=..]``,
     ``<folder>`` the setting ``[messaging] campaign_results_folder``, default ``$AIRFLOW_HOME/messaging/campaigns``."""
-    from airflow.sdk import conf
+    from airflow_provider_messaging.compat import conf
 
     ti = context["ti"]
     folder = conf.get(*RESULTS_FOLDER_SETTING, fallback=None) or os.path.join(
@@ -265,11 +265,10 @@ class SendCampaignOperator(BaseOperator):
 
     # --- run -------------------------------------------------------------------------------------------
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
         from airflow_provider_messaging.campaign.keys import check_shard
         from airflow_provider_messaging.campaign.run import AdviceOnce, CampaignRun
         from airflow_provider_messaging.client.aio import AsyncMessagingClient
+        from airflow_provider_messaging.compat import AirflowException, AirflowFailException
         from airflow_provider_messaging.exceptions import InvalidMessageError
         from airflow_provider_messaging.store.airflow import get_store
 

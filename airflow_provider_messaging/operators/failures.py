@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_messaging.compat import AirflowFailException
 from airflow_provider_messaging.exceptions import InvalidMessageError, MessagingApiError, UnconfirmedSendError
 
 

@@ -8,8 +8,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator, Context
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_messaging.compat import AirflowFailException
 from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.hooks.messaging import MessagingHook
 from airflow_provider_messaging.models.codes import WHATSAPP_VARIABLE, check_if_exists

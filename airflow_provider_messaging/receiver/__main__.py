@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=args.log_level,
         timeout_keep_alive=30,
         backlog=2048,
+        ws="none",  # no websocket routes (and no import of the websockets package, which warns on some versions)
     )
     return 0
 

@@ -64,7 +64,7 @@ def mask_tokens(tokens: Iterable[str]) -> None:
     """Register tokens with Airflow's secret maskers: the Task SDK's and, in Airflow's own processes
     (the api-server), the core one its structlog pipeline and access log use (as Airflow's own
     configuration does for its secrets)."""
-    from airflow.sdk.log import mask_secret
+    from airflow_provider_messaging.compat import mask_secret
 
     try:
         core_mask = importlib.import_module("airflow._shared.secrets_masker").mask_secret
@@ -144,7 +144,9 @@ class ReceiverSettings:
         """Read the connection (any Airflow secrets backend) and mask its tokens in logs."""
         from airflow.sdk import BaseHook
 
-        conn = BaseHook.get_connection(conn_id)
+        from airflow_provider_messaging.compat import get_connection
+
+        conn = get_connection(BaseHook, conn_id)
         settings = cls.from_extra(conn.password, conn.extra_dejson)
         mask_tokens(settings.tokens)
         return settings

@@ -124,6 +124,8 @@ class Sandbox:
             state.close()
             raise
         self._port = sock.getsockname()[1]
+        # ws="none": no websocket routes; "auto" imports the websockets package when installed, whose
+        # legacy module warns with DeprecationWarning on some versions (an error under -W error)
         config = uvicorn.Config(
             create_app(state),
             log_level="warning",
@@ -131,6 +133,7 @@ class Sandbox:
             lifespan="off",
             timeout_keep_alive=30,
             backlog=1024,
+            ws="none",
         )
         server = _Server(config)
         thread = threading.Thread(

@@ -9,14 +9,15 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue, conf
-from airflow.sdk.exceptions import (
+from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
+
+from airflow_provider_messaging.compat import (
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    conf,
 )
-
 from airflow_provider_messaging.exceptions import MessagingApiError
 from airflow_provider_messaging.hooks.messaging import MessagingHook
 from airflow_provider_messaging.models.outcomes import (

@@ -89,10 +89,8 @@ def url_from_connection(conn: Any) -> URL:
 
 def executor_names() -> list[str]:
     """The configured executors' class names (``[core] executor`` may list several)."""
-    try:
-        from airflow.sdk.configuration import conf
-    except ImportError:  # Airflow before the task SDK's own configuration
-        from airflow.configuration import conf
+    from airflow_provider_messaging.compat import conf
+
     value = conf.get("core", "executor", fallback="LocalExecutor") or "LocalExecutor"
     return [item.strip().split(":")[-1].rsplit(".", 1)[-1] for item in value.split(",") if item.strip()]
 
@@ -117,7 +115,7 @@ def default_sqlite_url() -> URL:
 def mask_url(url: URL) -> None:
     """Register the URL's password (and the URL as a string) with Airflow's secret masker."""
     if url.password:
-        from airflow.sdk.log import mask_secret
+        from airflow_provider_messaging.compat import mask_secret
 
         mask_secret(str(url.password))
         mask_secret(url.render_as_string(hide_password=False))
@@ -130,10 +128,11 @@ def resolve_store_url(conn_id: str | None = None) -> URL:
     must exist.
     """
     from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from airflow_provider_messaging.compat import AirflowNotFoundException, get_connection
 
     try:
-        conn = BaseHook.get_connection(conn_id or DEFAULT_CONN_ID)
+        conn = get_connection(BaseHook, conn_id or DEFAULT_CONN_ID)
     except AirflowNotFoundException:
         if conn_id not in (None, DEFAULT_CONN_ID):
             raise
@@ -146,10 +145,11 @@ def resolve_store_url(conn_id: str | None = None) -> URL:
 async def aresolve_store_url(conn_id: str | None = None) -> URL:
     """:func:`resolve_store_url` for an event loop (the triggerer)."""
     from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from airflow_provider_messaging.compat import AirflowNotFoundException, aget_connection
 
     try:
-        conn = await BaseHook.aget_connection(conn_id or DEFAULT_CONN_ID)
+        conn = await aget_connection(BaseHook, conn_id or DEFAULT_CONN_ID)
     except AirflowNotFoundException:
         if conn_id not in (None, DEFAULT_CONN_ID):
             raise

@@ -73,7 +73,9 @@ class _QuickServer(uvicorn.Server):
 def serve(app: Any, port: int | None = None, **config: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
     port = port or free_port()
-    options: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "off"}
+    # ws="none": no websocket routes; "auto" imports the websockets package, whose legacy module warns
+    # with DeprecationWarning on some versions (an error under -W error: the thread dies)
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "off", "ws": "none"}
     options.update(config)
     server = _QuickServer(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, name=f"receiver-{port}", daemon=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-
+from airflow_provider_messaging.operators.send import default_message_id
 from tests.helpers.airflow import task_states, xcom_values
 from tests.helpers.peers import dropping_server
-
-from airflow_provider_messaging.operators.send import default_message_id
 
 DAGS = "tests/integration/dags/send_dags.py"
 

@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from airflow_provider_messaging import exceptions as exc
+from airflow_provider_messaging.compat import AirflowFailException
 from airflow_provider_messaging.models.codes import TEMPLATE_NAME_EXISTS
 from airflow_provider_messaging.models.templates import TemplateRequest
 from airflow_provider_messaging.operators.templates import CreateTemplateOperator, protect_placeholders

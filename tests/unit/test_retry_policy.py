@@ -12,6 +12,13 @@ import textwrap
 from datetime import timedelta
 
 import pytest
+
+from airflow_provider_messaging.compat import HAS_RETRY_POLICY
+
+if not HAS_RETRY_POLICY:
+    pytest.skip("Airflow < 3.3 has no task retry_policy (airflow.sdk.RetryPolicy): MessagingRetryPolicy needs 3.3",
+                allow_module_level=True)
+
 from airflow.sdk import RetryAction
 from werkzeug import Response
 

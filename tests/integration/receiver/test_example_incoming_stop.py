@@ -36,7 +36,10 @@ def test_the_dag_runs_for_an_asset_watched_for_stop_messages(example):
 
 
 def test_the_watcher_serialises_with_the_dag(example):
-    from airflow.serialization.serialized_objects import DagSerialization
+    try:
+        from airflow.serialization.serialized_objects import DagSerialization
+    except ImportError:  # Airflow 3.1
+        from airflow.serialization.serialized_objects import SerializedDAG as DagSerialization
 
     text = json.dumps(DagSerialization.to_dict(example.dag))
     assert '"classpath": "airflow_provider_messaging.triggers.incoming.MessageReceivedTrigger"' in text

@@ -186,10 +186,12 @@ def test_a_run_of_successes_raises_the_concurrency_back_step_by_step(server):
     run_all(serve(server, peer), [message(i) for i in range(120)], concurrency=8, recover_after=4)
     throttled_at = next(t for t, status in peer.answered if status == 429)
     counts = [count for t, count, body in peer.arrivals if int(body["id"][2:]) >= 8 and t > throttled_at]
-    assert counts[0] <= 4  # halved first
+    # halved first: on a loaded machine a few sends may still start at the old limit before the client
+    # has read the 429 (they arrive after it was answered), so look from the first arrival at the half
+    halved = next(i for i, count in enumerate(counts) if count <= 4)
     assert max(counts) == 8  # then back up to the ceiling, never beyond
-    first_full = counts.index(8)
-    assert any(4 < count < 8 for count in counts[:first_full])  # through the steps between, not at once
+    first_full = counts.index(8, halved)
+    assert any(4 < count < 8 for count in counts[halved:first_full])  # through the steps between, not at once
 
 
 def test_max_rate_caps_requests_per_second(server):

@@ -41,7 +41,7 @@ def test_send_path_extra_and_absolute_templates_url(httpserver, set_conn):
 
 # --- secrets --------------------------------------------------------------------------------------
 def test_password_never_in_logs_or_exception_text(platform, capfd):
-    from airflow.sdk.log import redact
+    from airflow_provider_messaging.compat import redact
 
     platform.expect_request("/api/send").respond_with_data(error_body(6, "Invalid password"), status=401)
     hook = make_hook()
@@ -71,7 +71,7 @@ def test_connection_without_credentials_is_refused(monkeypatch):
 
 
 def test_login_is_masked_like_the_password(platform):
-    from airflow.sdk.log import redact
+    from airflow_provider_messaging.compat import redact
 
     assert make_hook().settings.login == "partner"
     assert redact("login partner") == "login ***"  # SPEC §1: login and password are both secrets
@@ -179,7 +179,7 @@ def test_test_connection_delegates_to_the_client_and_reports_an_incomplete_conne
 
 
 def test_api_key_never_in_logs_or_exception_text(httpserver, set_conn, capfd):
-    from airflow.sdk.log import redact
+    from airflow_provider_messaging.compat import redact
 
     api_key = "tpl-key-visible-nowhere"
     set_conn(httpserver.url_for("/"), api_key=api_key)

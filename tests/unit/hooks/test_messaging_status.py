@@ -30,7 +30,7 @@ def test_async_twin_gives_the_same_reports(peer):
 def test_async_connection_read_masks_every_secret(peer, set_conn, httpserver):
     """The trigger reads the connection through ``aget_settings``: login, password and API key are
     masked there as they are by the sync ``settings`` (SPEC §1: login and password are secrets)."""
-    from airflow.sdk.log import redact
+    from airflow_provider_messaging.compat import redact
 
     set_conn(httpserver.url_for("/api"), login="async-login-4417", password="async-pass-4417",
              status_path="/status", api_key="async-key-4417")

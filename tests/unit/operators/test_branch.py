@@ -8,8 +8,8 @@ import pytest
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.branch import BaseBranchOperator
 from airflow.sdk import DAG
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_messaging.compat import AirflowFailException
 from airflow_provider_messaging.operators.branch import DeliveryBranchOperator
 from airflow_provider_messaging.xcom import read_statuses
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
+import pytest
+
 from airflow_provider_messaging.get_provider_info import get_provider_info
 from tests.helpers.receiver import TOKEN
 
@@ -31,6 +33,8 @@ def test_processes_that_load_plugins_do_not_build_the_app():
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
 
 
+# Airflow 3.1's own api-server models use a class-based pydantic config (the oldest environment)
+@pytest.mark.filterwarnings("ignore:Support for class-based `config` is deprecated:DeprecationWarning")
 def test_airflow_api_server_app_mounts_the_receiver_at_messaging(airflow_db, tmp_path, monkeypatch, capfd):
     from fastapi.testclient import TestClient
 
@@ -50,7 +54,10 @@ def test_airflow_api_server_app_mounts_the_receiver_at_messaging(airflow_db, tmp
     assert client.post("/messaging/reports", json={"mtNum": "2", "status": 2}).status_code == 401
     assert client.get("/messaging/health").json() == {"status": "ok"}
     out, err = capfd.readouterr()
-    assert "path=/messaging/***/reports" in out + err  # Airflow's own access log line
+    import importlib.util
+
+    if importlib.util.find_spec("airflow.api_fastapi.common.http_access_log"):  # Airflow 3.1 logs no access lines
+        assert "path=/messaging/***/reports" in out + err  # Airflow's own access log line
     assert TOKEN not in out + err
     store = MessageStore(store_url)
     assert list(store.get_reports(["1", "2"])) == ["1"]

@@ -5,8 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, AirflowSkipException
-from airflow.sdk.exceptions import TaskDeferred
+
+from airflow_provider_messaging.compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    TaskDeferred,
+)
 
 from airflow_provider_messaging.hooks.messaging import MessagingHook
 from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor

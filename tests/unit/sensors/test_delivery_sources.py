@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow_provider_messaging.compat import TaskDeferred
 
 from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 

@@ -131,7 +131,7 @@ def test_password_never_shown(postgres, capfd) -> None:
 
 
 def test_connection_resolves_the_store(postgres, monkeypatch, capfd, caplog) -> None:
-    from airflow.sdk.log import redact
+    from airflow_provider_messaging.compat import redact
 
     from airflow_provider_messaging.store import airflow as store_airflow
 
@@ -163,7 +163,7 @@ def test_connection_resolves_the_store(postgres, monkeypatch, capfd, caplog) -> 
     monkeypatch.setenv("AIRFLOW_CONN_HTTP_STORE", "http://example.com")
     with pytest.raises(UnsupportedDatabaseError, match="connection 'http_store' .* names no database"):
         store_airflow.resolve_store_url("http_store")
-    from airflow.sdk.exceptions import AirflowNotFoundException
+    from airflow_provider_messaging.compat import AirflowNotFoundException
 
     with pytest.raises(AirflowNotFoundException):
         store_airflow.resolve_store_url("no_such_store")
