@@ -37,6 +37,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     params={"recipients": 200},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
 
@@ -61,6 +62,7 @@ with DAG(
         path.write_bytes(gzip.compress(text.getvalue().encode("utf-8")))
         return str(path)
 
+    # [START campaign_operator]
     campaign = SendCampaignOperator(
         task_id="campaign",
         channel="viber",
@@ -72,7 +74,9 @@ with DAG(
         max_concurrency=16,
         max_rate=200,
     )
+    # [END campaign_operator]
 
+    # [START campaign_tracking]
     track_delivery = DeliveryStatusSensor(
         task_id="track_delivery",
         campaign=campaign.output,
@@ -88,6 +92,7 @@ with DAG(
         min_share={"delivered": 0.9, "call-barred": 0.01, "unrouted": 0.01},
         default_branch="review_undelivered",
     )
+    # [END campaign_tracking]
 
     @task
     def report_sent(summary: dict[str, Any], delivery: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     params={"dest_addr": "79001234567", "text": "Your order #1042 has shipped."},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
     send_viber = SendViberMessageOperator(
@@ -47,25 +48,28 @@ with DAG(
         ttl=60,
     )
 
+    # [START sensor_and_branch]
     wait_for_delivery = DeliveryStatusSensor(
         task_id="wait_for_delivery",
-        mt_nums=send_viber.output,
-        deferrable=True,
-        poke_interval=30,
-        timeout=2 * 60 * 60,
+        mt_nums=send_viber.output,  # or a list of mtNums, or a mapped send task's output
+        deferrable=True,            # default: [operators] default_deferrable
+        poke_interval=30,           # seconds between polls (also the trigger's interval)
+        timeout=2 * 60 * 60,        # then fail, or skip with soft_fail=True
+        # fail_on=("call-barred",)  # fail the task when a message ends in one of these outcomes
     )
 
     branch_on_outcome = DeliveryBranchOperator(
         task_id="branch_on_outcome",
         statuses=wait_for_delivery.output,
-        branches={
+        branches={                  # outcome -> task id (or task group id) directly downstream
             "delivered": "done",
             "teleservice-not-provisioned": "fallback_whatsapp",
             **{outcome: "retry_later" for outcome in RETRY_LATER},
             **{outcome: "flag_contact" for outcome in FLAG_CONTACT},
         },
-        default_branch="flag_contact",
+        default_branch="flag_contact",  # any outcome without an entry
     )
+    # [END sensor_and_branch]
 
     fallback_whatsapp = SendWhatsAppMessageOperator(
         task_id="fallback_whatsapp",

@@ -26,6 +26,7 @@ from airflow_provider_messaging.triggers.incoming import MessageReceivedTrigger
 
 OPT_OUTS_VARIABLE = "messaging_opt_outs"
 
+# [START stop_watcher]
 stop_requests = Asset(
     "messaging_stop_requests",
     watchers=[
@@ -35,6 +36,7 @@ stop_requests = Asset(
         )
     ],
 )
+# [END stop_watcher]
 
 
 def merge_opt_outs(known: Mapping[str, Any], messages: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], list[str]]:
@@ -61,6 +63,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
+    params={"confirmation": "You will receive no more messages from us."},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
 
@@ -79,5 +83,5 @@ with DAG(
 
     confirm_opt_out = SendViberMessageOperator.partial(
         task_id="confirm_opt_out",
-        text="You will receive no more messages from us.",
+        text="{{ params.confirmation }}",
     ).expand(dest_addr=record_opt_outs())

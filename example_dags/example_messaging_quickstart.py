@@ -25,8 +25,10 @@ with DAG(
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
     params={"recipient": "+7 (900) 123-45-67", "name": "Anna"},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
+    # [START quickstart]
     viber = SendViberMessageOperator(
         task_id="send_viber",
         dest_addr="{{ params.recipient }}",
@@ -49,6 +51,7 @@ with DAG(
         poke_interval=5,  # seconds between status polls; a real platform: 30 s or more
         timeout=600,
     )
+    # [END quickstart]
 
     @task
     def summary(viber_result: dict, whatsapp_result: dict, statuses: dict) -> list[dict]:

@@ -21,8 +21,10 @@ with DAG(
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
     params={"campaign": "spring_sale", "subject_id": 20526, "sms_subject_id": 2234},
+    doc_md=__doc__,
     tags=["example", "messaging"],
 ) as dag:
+    # [START whatsapp_template]
     whatsapp = CreateTemplateOperator(
         task_id="whatsapp_template",
         if_exists="skip",
@@ -49,6 +51,7 @@ with DAG(
             "subjectIds": ["{{ params.subject_id }}"],
         },
     )
+    # [END whatsapp_template]
     viber = CreateTemplateOperator(
         task_id="viber_template",
         if_exists="skip",

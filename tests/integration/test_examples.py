@@ -1,4 +1,5 @@
-"""The quickstart example DAG and the `make demo` script, end to end against the sandbox."""
+"""The quickstart example DAG without a logical date, and the `make demo` script, end to end against the
+sandbox (the quickstart's plain run is in ``test_example_dags.py``)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,6 @@ import subprocess
 import sys
 
 from tests.helpers.airflow import ROOT, task_states, xcom_values
-
-
-def test_quickstart_dag_sends_both_channels_once_and_sees_them_delivered(load_dag, messaging_sandbox):
-    dag = load_dag("example_dags/example_messaging_quickstart.py", "example_messaging_quickstart")
-    run = dag.test()
-    assert set(task_states(run).values()) == {"success"}
-    statuses = xcom_values(run, "wait_for_delivery")[-1]
-    sent = {m.channel: m for m in messaging_sandbox.messages}
-    assert set(sent) == {"VIBER", "WHATSAPP"}
-    assert sent["VIBER"].body["message"]["data"]["instantContent"]["type"] == "BUTTON"
-    for m in sent.values():
-        assert messaging_sandbox.sent_count(m.id, m.dest_addr) == 1
-        assert statuses[m.mt_num]["outcome"] == "delivered"
 
 
 def test_quickstart_runs_without_a_logical_date_and_masks_recipients(load_dag, messaging_sandbox, capfd):

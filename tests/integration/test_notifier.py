@@ -155,8 +155,10 @@ def test_a_dag_with_a_deadline_alert_using_the_notifier_serializes_with_the_noti
     from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference
     from airflow.serialization.serialized_objects import DagSerialization
 
+    # [START deadline_alert]
     callback = AsyncCallback(MessagingNotifier, kwargs={"recipients": ["79000000021"], "text": "{{ dag_run.dag_id }}"})
     dag = DAG("notify_deadline", schedule=None, deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=timedelta(hours=1), callback=callback))
+    # [END deadline_alert]
     data = json.dumps(DagSerialization.serialize_dag(dag)["deadline"])
     assert NOTIFIER in data and "79000000021" in data and "password" not in data

@@ -145,20 +145,3 @@ def test_transient_errors_are_left_to_airflow_retries(platform, set_conn, httpse
 def test_unknown_if_exists_is_refused_when_the_dag_is_parsed():
     with pytest.raises(ValueError, match="if_exists must be 'fail' or 'skip'"):
         CreateTemplateOperator(task_id="t", template=SEED_SMS, if_exists="overwrite")  # type: ignore[arg-type]
-
-
-def test_example_dag_creates_three_templates_and_a_rerun_creates_nothing(load_dag, monkeypatch):
-    dag = load_dag("example_dags/example_templates.py", "example_messaging_templates")
-    with Sandbox(api_key=API_KEY) as sandbox:
-        monkeypatch.setenv(*sandbox.env_var())
-        first = dag.test()
-        second = dag.test()
-        templates = sandbox.templates
-    expected = {"whatsapp_template": "success", "viber_template": "success", "sms_template": "success",
-                "summary": "success"}
-    assert task_states(first) == expected and task_states(second) == expected
-    assert sorted(t["name"] for t in templates) == ["spring_sale_sms", "spring_sale_viber", "spring_sale_whatsapp"]
-    assert [r["created"] for r in xcom_values(first, "summary")[-1]] == [True, True, True]
-    assert [r["created"] for r in xcom_values(second, "summary")[-1]] == [False, False, False]
-    whatsapp = next(t for t in templates if t["channelType"] == "WHATSAPP")
-    assert whatsapp["content"]["text"] == "Здравствуйте, {{1}}! Ваша скидка {{2}}% ждёт вас."

@@ -34,6 +34,7 @@ with DAG("campaign_daily", schedule="@daily", start_date=START, catchup=False) a
     )
 
 with DAG("campaign_shards", schedule=None, start_date=START, params={"recipients": ""}) as campaign_shards_dag:
+    # [START campaign_shards]
     parts = SendCampaignOperator.partial(
         task_id="send", channel="viber", recipients="{{ params.recipients }}", text="Hi {{ recipient.name }}",
     ).expand(shard=campaign_shards(3))
@@ -43,6 +44,7 @@ with DAG("campaign_shards", schedule=None, start_date=START, params={"recipients
         return summarize_campaign(summaries)
 
     total(parts.output)
+    # [END campaign_shards]
     # the whole campaign's delivery, tracked from the store (the shards' summaries name its one ledger scope)
     track = DeliveryStatusSensor(task_id="track", campaign=parts.output, deferrable=True, poke_interval=0.3,
                                  timeout=60)

@@ -10,6 +10,7 @@ from airflow_provider_messaging.operators.send import SendViberMessageOperator
 from airflow_provider_messaging.retry_policy import MessagingRetryPolicy
 
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+# [START retry_policy]
 #: no backoff of its own: any wait comes from the platform's Retry-After
 POLICY = MessagingRetryPolicy(base_delay=datetime.timedelta(0), max_delay=datetime.timedelta(seconds=30))
 
@@ -29,3 +30,4 @@ with DAG("retry_policy_refused", schedule=None, start_date=START) as retry_polic
                 "serviceNumber": "SANDBOX", "instantContent": {"type": "TEXT", "data": {"text": "hi"}}}}}).mt_num
 
     send_with_the_hook()
+# [END retry_policy]
