@@ -75,16 +75,22 @@ def _outcome(record: Any) -> str:
     return outcome_of(record.status, record.error_code)
 
 
-async def atrack_cycle(store: Any, scope: str, client: Any, *, batch_size: int = MAX_STATUS_BATCH) -> TrackingCycle:
+async def atrack_cycle(
+    store: Any, scope: str, client: Any, *, batch_size: int = MAX_STATUS_BATCH, ask_platform: bool = True
+) -> TrackingCycle:
     """One cycle: ask for every accepted message of ``scope`` not final in the store (full batches of
-    ``batch_size`` mtNums), store the answers, count outcomes. ``client`` is an ``AsyncMessagingClient``."""
+    ``batch_size`` mtNums), store the answers, count outcomes. ``client`` is an ``AsyncMessagingClient``.
+    ``ask_platform`` False (the sensor's ``source="receiver"``, or ``"both"`` before ``poll_after``): only
+    the reports the receiver stored count; the platform is not asked (``client`` may be None)."""
     cycle = TrackingCycle(resolved=len(await aresolve_unconfirmed(store, scope)))
     page: list[str] = []
     asking: list[str] = []
 
     async def ask(mt_nums: list[str]) -> None:
-        reports = await client.get_statuses(mt_nums, batch_size)
-        cycle.requests += 1
+        reports: dict[str, Any] = {}
+        if ask_platform:
+            reports = await client.get_statuses(mt_nums, batch_size)
+            cycle.requests += 1
         if reports:
             await store.arecord_reports([r.model_dump(by_alias=True, exclude_none=True) for r in reports.values()])
         for n in mt_nums:

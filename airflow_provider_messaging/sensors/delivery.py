@@ -106,11 +106,6 @@ class DeliveryStatusSensor(BaseSensorOperator):
             self.source, self.poll_after = check_source(source, poll_after)
         except ValueError as exc:
             raise ValueError(f"{self.task_id}: {exc}") from None
-        if campaign is not None and self.source != POLL:
-            raise ValueError(
-                f"{self.task_id}: source={self.source!r} tracks mt_nums; a campaign is tracked by polling "
-                "(source='poll')"
-            )
         self.mt_nums = mt_nums
         self.campaign = campaign
         self.store_conn_id = store_conn_id
@@ -245,6 +240,8 @@ class DeliveryStatusSensor(BaseSensorOperator):
             trigger=DeliveryStatusTrigger(
                 campaign_scope=self.campaign_scope(),
                 store_conn_id=self.store_conn_id,
+                source=self.source,
+                poll_at=self._poll_at(context) if self.source == BOTH else None,
                 messaging_conn_id=self.messaging_conn_id,
                 poll_interval=self.poke_interval,
                 end_time=time.time() + remaining,
@@ -313,12 +310,16 @@ class DeliveryStatusSensor(BaseSensorOperator):
         scope = self.campaign_scope()
         store = get_store(self.store_conn_id)
 
+        ask = polls_platform(self.source, self._poll_at(context) if self.source == BOTH else None, time.time())
+
         async def cycle() -> Any:
-            async with await self.hook.get_async_conn() as client:
-                try:
+            try:
+                if not ask:  # reports pushed to the receiver only (or "both" before poll_after)
+                    return await atrack_cycle(store, scope, None, batch_size=self.batch_size, ask_platform=False)
+                async with await self.hook.get_async_conn() as client:
                     return await atrack_cycle(store, scope, client, batch_size=self.batch_size)
-                finally:
-                    await store.aclose()
+            finally:
+                await store.aclose()
 
         try:
             done = asyncio.run(cycle())

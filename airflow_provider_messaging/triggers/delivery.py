@@ -202,15 +202,19 @@ class DeliveryStatusTrigger(BaseTrigger):
         from airflow_provider_messaging.campaign.tracking import atrack_cycle
         from airflow_provider_messaging.store.airflow import aget_store
 
-        hook = MessagingHook(messaging_conn_id=self.messaging_conn_id)
         cycle = None
         last_error: str | None = None
         try:
             store = await aget_store(self.store_conn_id)
-            async with await hook.get_async_conn() as client:
+            async with contextlib.AsyncExitStack() as stack:
+                client = None  # opened when the platform is first asked (never with source="receiver")
                 while True:
                     try:
-                        cycle = await atrack_cycle(store, scope, client, batch_size=self.batch_size)
+                        ask = polls_platform(self.source, self.poll_at, time.time())
+                        if ask and client is None:
+                            hook = MessagingHook(messaging_conn_id=self.messaging_conn_id)
+                            client = await stack.enter_async_context(await hook.get_async_conn())
+                        cycle = await atrack_cycle(store, scope, client, batch_size=self.batch_size, ask_platform=ask)
                         last_error = None
                         self.log.info(
                             "Campaign %s delivery status: %d of %d messages final (%d status requests, %d unconfirmed "

@@ -63,3 +63,17 @@ def test_tracking_a_campaign_resolves_its_unconfirmed_sends_from_pushed_reports(
     assert cycle.resolved == 1
     assert (cycle.total, cycle.final, cycle.requests) == (2, 2, 0)
     assert (ledger.get("p1").state, ledger.get("p1").mt_num) == (ACCEPTED, "m1")
+
+
+def test_tracking_a_campaign_from_pushed_reports_only_never_asks_the_platform(store):
+    """source="receiver" for a campaign: the reports the receiver stored count, the rest stays pending,
+    and no status request is made (there is no client at all)."""
+    from airflow_provider_messaging.campaign.tracking import atrack_cycle
+
+    ledger = store.ledger("campaign:autumn")
+    ledger.mark_results_many([LedgerRecord("p1", ACCEPTED, "m1"), LedgerRecord("p2", ACCEPTED, "m2")])
+    store.record_reports([{"mtNum": "m1", "id": "p1", "status": 2}])
+
+    cycle = asyncio.run(atrack_cycle(store, "campaign:autumn", None, ask_platform=False))
+
+    assert (cycle.total, cycle.final, cycle.pending, cycle.requests) == (2, 1, 1, 0)
