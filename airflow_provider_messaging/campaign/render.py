@@ -17,27 +17,12 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
+from airflow_provider_messaging.campaign.fields import MESSAGE_FIELDS
 from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.models.send import SendRequest, compose_message, normalize_dest_addr
 
 #: the name the recipient's fields have in templates
 RECIPIENT = "recipient"
-#: ``compose_message`` arguments a campaign takes from the task (besides the recipient and the id)
-MESSAGE_FIELDS = (
-    "service_number",
-    "text",
-    "image_url",
-    "button_caption",
-    "button_url",
-    "ttl",
-    "ttl_unit",
-    "schedule",
-    "use_time_diff",
-    "extra_params",
-    "registered_delivery",
-    "notify_url",
-    "cascade",
-)
 _JINJA_MARKS = ("{{", "{%", "{#")
 
 

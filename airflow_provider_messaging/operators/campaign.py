@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, BaseOperatorLink, Context
 
+from airflow_provider_messaging.campaign.fields import MESSAGE_FIELDS
 from airflow_provider_messaging.campaign.keys import campaign_shards
 from airflow_provider_messaging.hooks.messaging import MessagingHook
 
@@ -129,21 +130,7 @@ class SendCampaignOperator(BaseOperator):
     template_fields: Sequence[str] = ("recipients", "campaign_id", "results_path")
     operator_extra_links = (CampaignReportLink(),)
     ui_color = "#7360f2"
-    message_fields: ClassVar[tuple[str, ...]] = (
-        "service_number",
-        "text",
-        "image_url",
-        "button_caption",
-        "button_url",
-        "ttl",
-        "ttl_unit",
-        "schedule",
-        "use_time_diff",
-        "extra_params",
-        "registered_delivery",
-        "notify_url",
-        "cascade",
-    )
+    message_fields: ClassVar[tuple[str, ...]] = MESSAGE_FIELDS
 
     def __init__(
         self,
