@@ -6,8 +6,8 @@ The environment is set before anything imports Airflow, so every test sees the s
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 import tempfile

@@ -11,10 +11,9 @@ import json
 import airflow.sdk
 import pytest
 
-from tests.helpers.airflow import task_states
-
 from airflow_provider_messaging.exceptions import NotificationError
 from airflow_provider_messaging.notifications.messaging import MessagingNotifier, notification_id
+from tests.helpers.airflow import task_states
 
 DAGS = "tests/integration/dags/notify_dags.py"
 NOTIFIER = "airflow_provider_messaging.notifications.messaging.MessagingNotifier"

@@ -14,9 +14,8 @@ import textwrap
 
 import pytest
 
-from tests.helpers.airflow import task_states, xcom_values
-
 from airflow_provider_messaging.store import MessageStore
+from tests.helpers.airflow import task_states, xcom_values
 
 DAGS = "tests/integration/dags/send_dags.py"
 WHEN = datetime.datetime(2026, 4, 1, tzinfo=datetime.timezone.utc)

@@ -8,8 +8,17 @@ import pytest
 import requests
 
 from airflow_provider_messaging.sandbox import Sandbox
-
-from tests.helpers.sandbox import LOGIN, PASSWORD, assert_error, post, viber, wait_until, whatsapp, with_content, with_data
+from tests.helpers.sandbox import (
+    LOGIN,
+    PASSWORD,
+    assert_error,
+    post,
+    viber,
+    wait_until,
+    whatsapp,
+    with_content,
+    with_data,
+)
 
 
 @pytest.fixture(scope="module")

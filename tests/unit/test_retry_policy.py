@@ -22,15 +22,14 @@ if not HAS_RETRY_POLICY:
 from airflow.sdk import RetryAction
 from werkzeug import Response
 
-from tests.helpers.airflow import ROOT
-from tests.helpers.peers import dropping_server
-from tests.helpers.templates import VIBER_DOCUMENTED
-
 from airflow_provider_messaging.client.settings import ClientSettings
 from airflow_provider_messaging.client.sync import MessagingClient
 from airflow_provider_messaging.exceptions import MessagingApiError
 from airflow_provider_messaging.ledger import ExactlyOnceSend, MemoryLedger
 from airflow_provider_messaging.retry_policy import MessagingRetryPolicy
+from tests.helpers.airflow import ROOT
+from tests.helpers.peers import dropping_server
+from tests.helpers.templates import VIBER_DOCUMENTED
 
 MESSAGE = {"destAddr": "79001234567", "id": "p-1", "message": {"type": "VIBER", "data": {
     "serviceNumber": "S", "instantContent": {"type": "TEXT", "data": {"text": "hi"}}}}}

@@ -9,7 +9,6 @@ import pytest
 
 from airflow_provider_messaging.models import DeliveryReport
 from airflow_provider_messaging.models.status import parse_reports
-from tests.helpers.airflow import send_result
 from airflow_provider_messaging.xcom import (
     REPORT_XCOM_KEYS,
     outcome_from_xcom,
@@ -18,6 +17,7 @@ from airflow_provider_messaging.xcom import (
     resolve_mt_nums,
     statuses_to_xcom,
 )
+from tests.helpers.airflow import send_result
 
 
 def test_xcom_value_shape_is_json():

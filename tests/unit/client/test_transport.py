@@ -287,8 +287,8 @@ def test_one_pool_per_client_reused_across_sends(set_conn, make_client):
 
 
 def test_retry_after_as_an_http_date_is_honoured(platform, make_client):
-    from email.utils import format_datetime
     from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
 
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     platform.expect_ordered_request("/api/send").respond_with_data(

@@ -17,7 +17,7 @@ def test_outcome_lists():
     assert FINAL_OUTCOMES == ("delivered", "unknown", "call-barred", "memory-capacity-exceeded",
                               "teleservice-not-provisioned", "timeout", "duplicated", "unrouted",
                               "expired", "deleted", "rejected")
-    assert DELIVERY_OUTCOMES == (*FINAL_OUTCOMES, "pending")
+    assert (*FINAL_OUTCOMES, "pending") == DELIVERY_OUTCOMES
 
 
 def test_check_outcomes_normalises_and_names_the_bad_one():

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_messaging.exceptions import InvalidMessageError
 from airflow_provider_messaging.models.templates import (
@@ -27,6 +28,7 @@ from tests.helpers.templates import (
     edit,
     named,
 )
+
 
 def refused(data: Any, **options: Any) -> InvalidMessageError:
     with pytest.raises(InvalidMessageError) as err:

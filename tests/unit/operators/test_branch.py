@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.branch import BaseBranchOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 
 from airflow_provider_messaging.compat import AirflowFailException

@@ -13,7 +13,6 @@ from airflow_provider_messaging.compat import (
     AirflowSkipException,
     TaskDeferred,
 )
-
 from airflow_provider_messaging.hooks.messaging import MessagingHook
 from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 from airflow_provider_messaging.triggers.delivery import DeliveryStatusTrigger

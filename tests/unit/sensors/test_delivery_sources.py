@@ -7,8 +7,8 @@ import json
 import time
 
 import pytest
-from airflow_provider_messaging.compat import TaskDeferred
 
+from airflow_provider_messaging.compat import TaskDeferred
 from airflow_provider_messaging.sensors.delivery import DeliveryStatusSensor
 
 #: a status connection nobody answers: a sensor that asks the platform fails loudly

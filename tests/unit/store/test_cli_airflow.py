@@ -132,7 +132,6 @@ def test_password_never_shown(postgres, capfd) -> None:
 
 def test_connection_resolves_the_store(postgres, monkeypatch, capfd, caplog) -> None:
     from airflow_provider_messaging.compat import redact
-
     from airflow_provider_messaging.store import airflow as store_airflow
 
     url = postgres.new_database(password=PASSWORD)
