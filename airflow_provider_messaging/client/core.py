@@ -176,9 +176,10 @@ class ClientCore:
         request.check_account(viber_sessions=self.settings.viber_sessions)
         for advice in request.advisories():
             self.log.warning("Message id=%s: %s", request.id, advice)
-        self.log.debug(
-            "Sending %s message id=%s to %s", request.channel.value, request.id, mask_number(request.dest_addr)
-        )
+        if self.log.isEnabledFor(logging.DEBUG):  # masking costs more than the check
+            self.log.debug(
+                "Sending %s message id=%s to %s", request.channel.value, request.id, mask_number(request.dest_addr)
+            )
         body = self.credentials_json + b"," + request.model_dump_json(by_alias=True, exclude_none=True).encode()[1:]
         return request, body
 

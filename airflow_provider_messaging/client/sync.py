@@ -63,6 +63,8 @@ class MessagingClient(ClientCore):
         super().__init__(settings, logger=logger)
         self.sleep = sleep or time.sleep
         self._session: requests.Session | None = None
+        # one prepared POST per (URL, extra headers), copied for each request (see ``prepare``)
+        self._prepared: dict[tuple[str, tuple[tuple[str, str], ...]], requests.PreparedRequest] = {}
 
     # --- the pool ----------------------------------------------------------------------------------
     @property
@@ -89,6 +91,7 @@ class MessagingClient(ClientCore):
         if self._session is not None:
             self._session.close()
             self._session = None
+            self._prepared.clear()
 
     def __enter__(self) -> MessagingClient:
         return self
@@ -97,6 +100,26 @@ class MessagingClient(ClientCore):
         self.close()
 
     # --- HTTP ----------------------------------------------------------------------------------------
+    def prepare(self, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> requests.PreparedRequest:
+        """The POST of ``body`` to ``url``, ready for ``Session.send``.
+
+        Every request of a client goes to one of three URLs with the same headers, so the request is
+        prepared by the session once per URL (URL parsing, header and setting merges: about a quarter
+        of ``Session.post``'s time) and copied with the new body. Once the platform has set a cookie,
+        the session merges it into each request as ``Session.post`` would."""
+        session = self.session
+        if session.cookies:
+            return session.prepare_request(requests.Request("POST", url, data=body, headers=headers))
+        key = (url, tuple(sorted(headers.items())) if headers else ())
+        template = self._prepared.get(key)
+        if template is None:
+            template = session.prepare_request(requests.Request("POST", url, data=b"", headers=headers))
+            self._prepared[key] = template
+        request = template.copy()
+        request.body = body
+        request.headers["Content-Length"] = str(len(body))
+        return request
+
     def post_once(
         self,
         url: str,
@@ -110,7 +133,7 @@ class MessagingClient(ClientCore):
         other than 200 the typed error ``error_parser`` makes of it."""
         self.check_url(url)
         try:
-            response = self.session.post(url, data=body, headers=headers, timeout=self.settings.timeout)
+            response = self.session.send(self.prepare(url, body, headers), timeout=self.settings.timeout)
         except requests.RequestException as exc:
             failure, detail = classify(exc)
             raise self.transport_failure(url, failure, repeatable=repeatable, detail=detail) from exc

@@ -467,3 +467,22 @@ def test_a_retry_after_longer_than_max_retry_after_is_not_waited_out_in_the_task
         make_client(sleeps).send(MSG)
     assert err.value.retry_after == 3600
     assert sleeps == [] and len(platform.log) == 1  # raised for Airflow's task retries to take over
+
+
+def test_each_request_carries_its_own_body_headers_and_the_platforms_cookies(platform, make_client):
+    """Requests of one client share their preparation: each still goes out with its own body and
+    Content-Length, template headers stay on template requests, and a cookie the platform sets (a
+    load balancer's, say) comes back on the next request."""
+    platform.expect_oneshot_request("/api/send").respond_with_response(
+        Response('{"mtNum": "1"}', content_type="application/json", headers={"Set-Cookie": "lb=node-7; Path=/"}))
+    platform.expect_request("/api/send").respond_with_json({"mtNum": "2"})
+    client = make_client()
+    short = dict(MSG, id="a")
+    long = dict(MSG, id="b" * 60, message={"type": "WHATSAPP", "data": {
+        "instantContent": {"type": "TEXT", "data": {"text": "a longer text " * 20}}, "serviceNumber": "SENDER"}})
+    assert [client.send(m).mt_num for m in (short, long, short)] == ["1", "2", "2"]
+    bodies = [json.loads(request.data) for request, _ in platform.log]
+    assert [b["id"] for b in bodies] == ["a", "b" * 60, "a"]
+    assert [int(r.headers["Content-Length"]) for r, _ in platform.log] == [len(r.data) for r, _ in platform.log]
+    assert [r.headers.get("Cookie") for r, _ in platform.log] == [None, "lb=node-7", "lb=node-7"]
+    assert all("X-API-KEY" not in r.headers for r, _ in platform.log)
