@@ -12,6 +12,7 @@ Importing this module loads no HTTP library, pydantic or SQLAlchemy: DAG files s
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import re
@@ -39,6 +40,20 @@ CHANNELS = ("VIBER", "WHATSAPP")
 DEFAULT_STORE_CONN_ID = "messaging_store_default"
 SEND_SCOPE = "send"
 _SEPARATORS = re.compile(r"[,;\n]+")
+
+
+def rendered_list(item: Any) -> list[Any]:
+    """``item``, or its elements when it is the text of a list (JSON or Python literal): a templated
+    argument renders a list to its text unless the DAG renders templates as native objects."""
+    text = item.strip() if isinstance(item, str) else ""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            value = ast.literal_eval(text)  # a Python list literal; JSON lists of strings and numbers too
+        except (ValueError, SyntaxError):
+            return [item]
+        if isinstance(value, list):
+            return value
+    return [item]
 
 
 def notification_id(*, dag_id: str, run_id: str, task: str, callback: str, recipient: str) -> str:
@@ -146,9 +161,11 @@ class MessagingNotifier(BaseNotifier):
 
     # --- what is sent ----------------------------------------------------------------------------------
     def recipient_list(self) -> list[str]:
-        """The rendered recipients, each once (a string may list several, separated by commas)."""
+        """The rendered recipients, each once (a string may list several, separated by commas, or be
+        a rendered list such as ``{{ var.json.on_call }}`` gives: ``['7900...', '7901...']``)."""
         given = self.recipients
         items: Iterable[Any] = [given] if isinstance(given, str) else (given or [])
+        items = [part for item in items for part in rendered_list(item)]
         seen: dict[str, None] = {}
         for item in items:
             for number in _SEPARATORS.split(str(item).strip()):

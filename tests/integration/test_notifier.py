@@ -161,3 +161,14 @@ def test_a_dag_with_a_deadline_alert_using_the_notifier_serializes_with_the_noti
     # [END deadline_alert]
     data = json.dumps(DagSerialization.serialize_dag(dag)["deadline"])
     assert NOTIFIER in data and "79000000021" in data and "password" not in data
+
+
+@pytest.mark.parametrize("recipients", [
+    "{{ ['79000000051', '79000000052'] }}",  # a list rendered to its text (what {{ var.json.x }} gives)
+    '["79000000051", 79000000052, "79000000051"]',  # the text of a JSON list; a repeat is sent once
+    ["79000000051", "{{ '79000000052' }}"],
+])
+def test_recipients_rendered_as_the_text_of_a_list_are_each_sent(messaging_sandbox_factory, recipients):
+    sandbox = messaging_sandbox_factory(dedup="off")
+    MessagingNotifier(recipients=recipients, text="{{ dag_run.dag_id }}", service_number="ALERTS")(deadline_context())
+    assert sorted(m.dest_addr for m in sandbox.messages) == ["79000000051", "79000000052"]
