@@ -65,6 +65,7 @@ class MessagingClient(ClientCore):
         self._session: requests.Session | None = None
         # one prepared POST per (URL, extra headers), copied for each request (see ``prepare``)
         self._prepared: dict[tuple[str, tuple[tuple[str, str], ...]], requests.PreparedRequest] = {}
+        self._prepared_headers: Mapping[str, str | bytes] = {}
 
     # --- the pool ----------------------------------------------------------------------------------
     @property
@@ -105,11 +106,15 @@ class MessagingClient(ClientCore):
 
         Every request of a client goes to one of three URLs with the same headers, so the request is
         prepared by the session once per URL (URL parsing, header and setting merges: about a quarter
-        of ``Session.post``'s time) and copied with the new body. Once the platform has set a cookie,
-        the session merges it into each request as ``Session.post`` would."""
+        of ``Session.post``'s time) and copied with the new body. Headers set on the session later
+        are picked up (the requests are prepared anew), and once the platform has set a cookie the
+        session merges it into each request as ``Session.post`` would."""
         session = self.session
         if session.cookies:
             return session.prepare_request(requests.Request("POST", url, data=body, headers=headers))
+        if session.headers != self._prepared_headers:  # headers set on the session since: prepare anew
+            self._prepared.clear()
+            self._prepared_headers = requests.structures.CaseInsensitiveDict(session.headers)
         key = (url, tuple(sorted(headers.items())) if headers else ())
         template = self._prepared.get(key)
         if template is None:

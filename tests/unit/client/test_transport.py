@@ -486,3 +486,15 @@ def test_each_request_carries_its_own_body_headers_and_the_platforms_cookies(pla
     assert [int(r.headers["Content-Length"]) for r, _ in platform.log] == [len(r.data) for r, _ in platform.log]
     assert [r.headers.get("Cookie") for r, _ in platform.log] == [None, "lb=node-7", "lb=node-7"]
     assert all("X-API-KEY" not in r.headers for r, _ in platform.log)
+
+
+def test_headers_set_on_the_sync_session_after_a_send_go_with_the_next_one(platform):
+    from airflow_provider_messaging.client import MessagingClient
+    from tests.helpers.clients import settings_from_env
+
+    platform.expect_request("/api/send").respond_with_json({"mtNum": "1"})
+    with MessagingClient(settings_from_env()) as client:
+        client.send(MSG)
+        client.session.headers["X-Trace"] = "abc"
+        client.send(MSG)
+    assert [r.headers.get("X-Trace") for r, _ in platform.log] == [None, "abc"]
