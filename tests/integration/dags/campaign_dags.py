@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, ObjectStoragePath, task
 
 from airflow_provider_messaging.operators.branch import DeliveryBranchOperator
 from airflow_provider_messaging.operators.campaign import SendCampaignOperator, campaign_shards, summarize_campaign
@@ -19,6 +19,24 @@ with DAG("campaign_file", schedule=None, start_date=START, params={"recipients":
         task_id="send", channel="viber", recipients="{{ params.recipients }}",
         text="Hello {{ recipient.name }}, your code is {{ recipient.code }}", max_concurrency=8,
         max_failure_ratio=1.0, progress_interval=1.0,
+    )
+
+with DAG("campaign_object_storage", schedule=None, start_date=START,
+         params={"recipients": "", "results_path": ""}) as campaign_object_storage:
+    # recipients read from and results written to object storage URIs named in the run's conf (s3://...)
+    SendCampaignOperator(
+        task_id="send", channel="viber", recipients="{{ params.recipients }}",
+        results_path="{{ params.results_path }}", text="Hello {{ recipient.name }}", max_failure_ratio=1.0,
+    )
+
+with DAG("campaign_object_storage_paths", schedule=None, start_date=START,
+         params={"bucket": "", "input": "", "results": ""}) as campaign_object_storage_paths:
+    # the same with ObjectStoragePath arguments (Airflow renders the templates in their paths)
+    SendCampaignOperator(
+        task_id="send", channel="viber",
+        recipients=ObjectStoragePath("s3://s3_test@{{ params.bucket }}/{{ params.input }}"),
+        results_path=ObjectStoragePath("s3://s3_test@{{ params.bucket }}/out/{{ params.results }}"),
+        text="Hello {{ recipient.name }}", max_failure_ratio=1.0,
     )
 
 with DAG("campaign_faults", schedule=None, start_date=START, params={"recipients": ""}) as campaign_faults:
