@@ -16,6 +16,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+#: Object storage reads and writes in blocks of this size (fsspec's default for S3 is 50 MiB a block:
+#: a recipients file of up to 50 MiB would be fetched whole, and as much of the results held before
+#: the first upload). 5 MiB is the smallest part of an S3 multipart upload.
+READ_BLOCK = 2 * 2**20
+WRITE_BLOCK = 5 * 2**20
+
+
+def block_size(path: Any, size: int) -> dict[str, int]:
+    """``open()`` arguments for ``path``: a block size for an fsspec path (``ObjectStoragePath``),
+    none for a plain ``pathlib.Path``."""
+    return {"block_size": size} if hasattr(path, "fs") else {}
+
+
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 DUPLICATE_ROW = "duplicate_row"

@@ -59,19 +59,6 @@ class AdviceOnce:
         return getattr(self._log, name)
 
 
-#: Object storage reads and writes in blocks of this size (fsspec's default for S3 is 50 MiB a block:
-#: a recipients file of up to 50 MiB would be fetched whole, and as much of the results held before
-#: the first upload). 5 MiB is the smallest part of an S3 multipart upload.
-READ_BLOCK = 2 * 2**20
-WRITE_BLOCK = 5 * 2**20
-
-
-def block_size(path: Any, size: int) -> dict[str, int]:
-    """``open()`` arguments for ``path``: a block size for an fsspec path (``ObjectStoragePath``),
-    none for a plain ``pathlib.Path``."""
-    return {"block_size": size} if hasattr(path, "fs") else {}
-
-
 class _Source:
     """The recipients as rows, and an estimate of how many there are (for progress and ETA)."""
 
@@ -85,7 +72,7 @@ class _Source:
                 self.size = int(recipients.stat().st_size)
             except (OSError, AttributeError, TypeError, ValueError):
                 self.size = None
-            self.stream = stack.enter_context(recipients.open("rb", **block_size(recipients, READ_BLOCK)))
+            self.stream = stack.enter_context(recipients.open("rb", **r.block_size(recipients, r.READ_BLOCK)))
             rows = rows_from_stream(self.stream, str(recipients.name), fmt, dest_field)
             self.description = f"file {recipients}"
         elif (
@@ -218,7 +205,7 @@ class CampaignRun:
 
     @staticmethod
     def _open_text(path: Any) -> AbstractContextManager[IO[str]]:
-        return path.open("w", encoding="utf-8", **block_size(path, WRITE_BLOCK))  # type: ignore[no-any-return]
+        return path.open("w", encoding="utf-8", **r.block_size(path, r.WRITE_BLOCK))  # type: ignore[no-any-return]
 
     async def _run(self, rows: Iterable[InputRow], writer: r.ResultWriter, progress: r.Progress) -> None:
         async with await self.client_factory() as client:

@@ -357,13 +357,14 @@ class DeliveryStatusSensor(BaseSensorOperator):
 
     def finish_campaign(self, context: Context, scope: str) -> dict[str, Any]:
         """Write the per-message statuses (from the store), apply ``fail_on``; return the counts."""
+        from airflow_provider_messaging.campaign.results import WRITE_BLOCK, block_size
         from airflow_provider_messaging.campaign.tracking import write_statuses
         from airflow_provider_messaging.operators.campaign import storage_path
         from airflow_provider_messaging.store.airflow import get_store
 
         path = storage_path(self.statuses_path) if self.statuses_path else self.default_statuses_path(context)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as out:
+        with path.open("w", encoding="utf-8", **block_size(path, WRITE_BLOCK)) as out:
             counts = write_statuses(get_store(self.store_conn_id), scope, out)
         outcomes = dict(counts.outcomes.most_common())
         self.log.info(

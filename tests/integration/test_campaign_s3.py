@@ -115,7 +115,8 @@ def test_recipients_and_results_on_s3(load_dag, messaging_sandbox, s3_bucket, da
 
     run = load_dag(DAGS, dag_id).test(run_conf=conf)
 
-    assert task_states(run) == {"send": "success"}
+    tracked = dag_id == "campaign_object_storage"  # that DAG also tracks delivery: statuses.jsonl beside
+    assert task_states(run) == ({"send": "success", "track": "success"} if tracked else {"send": "success"})
     summary = xcom_values(run, "send")[-1]
     # the summary names the S3 objects with the connection id, as they were given
     assert summary["results_path"] == results
@@ -134,9 +135,16 @@ def test_recipients_and_results_on_s3(load_dag, messaging_sandbox, s3_bucket, da
     assert rows[3]["field"] == "destAddr" and "10 to 15 digits" in rows[3]["reason"]
     assert rows[3]["mt_num"] is None
     assert "<svg" in fs.cat(f"{bucket}/out/{report_name}").decode()
+    written = [input_key, f"out/{results_name}", f"out/{report_name}"]
+    if tracked:
+        delivery = xcom_values(run, "track")[-1]
+        assert delivery["statuses_path"] == f"s3://{CONN_ID}@{bucket}/out/statuses.jsonl"
+        statuses = [json.loads(line) for line in fs.cat(f"{bucket}/out/statuses.jsonl").decode().splitlines()]
+        assert sorted(s["mt_num"] for s in statuses) == sorted(rows[n]["mt_num"] for n in (1, 2, 4))
+        assert sum(delivery["outcomes"].values()) == 3
+        written.append("out/statuses.jsonl")
     # nothing else was written to the bucket
-    assert sorted(fs.find(bucket)) == sorted(f"{bucket}/{key}" for key in (input_key, f"out/{results_name}",
-                                                                            f"out/{report_name}"))
+    assert sorted(fs.find(bucket)) == sorted(f"{bucket}/{key}" for key in written)
     # ... nor to the local default folder
     local_default = Path(os.environ["AIRFLOW_HOME"], "messaging", "campaigns", f"dag_id={dag_id}")
     assert not local_default.exists()

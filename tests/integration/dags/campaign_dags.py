@@ -24,10 +24,12 @@ with DAG("campaign_file", schedule=None, start_date=START, params={"recipients":
 with DAG("campaign_object_storage", schedule=None, start_date=START,
          params={"recipients": "", "results_path": ""}) as campaign_object_storage:
     # recipients read from and results written to object storage URIs named in the run's conf (s3://...)
-    SendCampaignOperator(
+    sent = SendCampaignOperator(
         task_id="send", channel="viber", recipients="{{ params.recipients }}",
         results_path="{{ params.results_path }}", text="Hello {{ recipient.name }}", max_failure_ratio=1.0,
     )
+    # its delivery; the per-message statuses go beside the results, on S3 too
+    DeliveryStatusSensor(task_id="track", campaign=sent.output, poke_interval=0.2, timeout=60)
 
 with DAG("campaign_object_storage_paths", schedule=None, start_date=START,
          params={"bucket": "", "input": "", "results": ""}) as campaign_object_storage_paths:
