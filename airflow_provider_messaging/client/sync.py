@@ -107,10 +107,13 @@ class MessagingClient(ClientCore):
         Every request of a client goes to one of three URLs with the same headers, so the request is
         prepared by the session once per URL (URL parsing, header and setting merges: about a quarter
         of ``Session.post``'s time) and copied with the new body. Headers set on the session later
-        are picked up (the requests are prepared anew), and once the platform has set a cookie the
-        session merges it into each request as ``Session.post`` would."""
+        are picked up (the requests are prepared anew); once the platform has set a cookie, or when
+        the session has auth, params or hooks, each request is prepared in full as ``Session.post``
+        would."""
         session = self.session
-        if session.cookies:
+        if session.cookies or session.auth or session.params or any(session.hooks.values()):
+            # what the session adds per request (cookies the platform set; auth, which may sign the
+            # body; parameters and hooks set by the caller): prepared as Session.post would
             return session.prepare_request(requests.Request("POST", url, data=body, headers=headers))
         if session.headers != self._prepared_headers:  # headers set on the session since: prepare anew
             self._prepared.clear()
@@ -120,7 +123,7 @@ class MessagingClient(ClientCore):
         if template is None:
             template = session.prepare_request(requests.Request("POST", url, data=b"", headers=headers))
             self._prepared[key] = template
-        request = template.copy()
+        request = template.copy()  # its own headers; hooks are shared by copy(): none are set here
         request.body = body
         request.headers["Content-Length"] = str(len(body))
         return request

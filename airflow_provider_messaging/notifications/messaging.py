@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,14 +47,16 @@ def rendered_list(item: Any) -> list[Any]:
     """``item``, or its elements when it is the text of a list (JSON or Python literal): a templated
     argument renders a list to its text unless the DAG renders templates as native objects."""
     text = item.strip() if isinstance(item, str) else ""
-    if text.startswith("[") and text.endswith("]"):
+    if not (text.startswith("[") and text.endswith("]")):
+        return [item]
+    try:
+        value = json.loads(text)  # a JSON list (what a JSON variable or an XCom renders to)
+    except ValueError:
         try:
-            value = ast.literal_eval(text)  # a Python list literal; JSON lists of strings and numbers too
-        except (ValueError, SyntaxError):
+            value = ast.literal_eval(text)  # a Python list's repr (what Jinja renders a list to)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             return [item]
-        if isinstance(value, list):
-            return value
-    return [item]
+    return value if isinstance(value, list) else [item]
 
 
 def notification_id(*, dag_id: str, run_id: str, task: str, callback: str, recipient: str) -> str:

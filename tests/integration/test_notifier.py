@@ -172,3 +172,11 @@ def test_recipients_rendered_as_the_text_of_a_list_are_each_sent(messaging_sandb
     sandbox = messaging_sandbox_factory(dedup="off")
     MessagingNotifier(recipients=recipients, text="{{ dag_run.dag_id }}", service_number="ALERTS")(deadline_context())
     assert sorted(m.dest_addr for m in sandbox.messages) == ["79000000051", "79000000052"]
+
+
+@pytest.mark.parametrize("recipients", ["[{[]: 1}]", "[79000000051, null]", "[not a list"])
+def test_recipients_that_only_look_like_a_list_are_refused_as_invalid_numbers(messaging_sandbox_factory, recipients):
+    sandbox = messaging_sandbox_factory(dedup="off")
+    with pytest.raises(NotificationError, match="invalid message: destAddr"):
+        MessagingNotifier(recipients=recipients, text="x", service_number="ALERTS")(deadline_context())
+    assert [m.dest_addr for m in sandbox.messages] == (["79000000051"] if "null" in recipients else [])

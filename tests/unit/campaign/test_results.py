@@ -59,3 +59,18 @@ def test_the_report_is_self_contained_html_with_bars():
     assert html.startswith("<!doctype html>") and "<svg" in html and "8 destAddr is not correct" in html
     assert not re.search(r"(src|href)=\"?(https?:)?//", html)  # no external asset
     assert "<script" not in html
+
+
+def test_object_storage_files_are_opened_with_small_blocks_plain_paths_as_they_are(tmp_path):
+    """fsspec's S3 default is 50 MiB a block: a recipients file of that size would be fetched whole."""
+    from pathlib import Path
+
+    from airflow.sdk import ObjectStoragePath
+
+    on_storage = ObjectStoragePath(f"file://{tmp_path}/recipients.csv")
+    on_storage.write_text("dest_addr\n79001234567\n")
+    assert r.block_size(on_storage, r.READ_BLOCK) == {"block_size": 2 * 2**20}
+    assert r.block_size(Path(tmp_path), r.WRITE_BLOCK) == {}
+    with on_storage.open("rb", **r.block_size(on_storage, r.READ_BLOCK)) as f:  # local files accept it too
+        assert f.read() == b"dest_addr\n79001234567\n"
+    assert r.WRITE_BLOCK >= 5 * 2**20  # the smallest part of an S3 multipart upload

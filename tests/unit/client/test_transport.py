@@ -469,26 +469,38 @@ def test_a_retry_after_longer_than_max_retry_after_is_not_waited_out_in_the_task
     assert sleeps == [] and len(platform.log) == 1  # raised for Airflow's task retries to take over
 
 
-def test_each_request_carries_its_own_body_headers_and_the_platforms_cookies(platform, make_client):
+def test_each_request_carries_its_own_body_headers_and_the_platforms_cookies(httpserver, set_conn, make_client):
     """Requests of one client share their preparation: each still goes out with its own body and
-    Content-Length, template headers stay on template requests, and a cookie the platform sets (a
-    load balancer's, say) comes back on the next request."""
-    platform.expect_oneshot_request("/api/send").respond_with_response(
-        Response('{"mtNum": "1"}', content_type="application/json", headers={"Set-Cookie": "lb=node-7; Path=/"}))
-    platform.expect_request("/api/send").respond_with_json({"mtNum": "2"})
+    Content-Length, the templates method's API key goes with template requests only, and a cookie
+    the platform sets (a load balancer's, say) comes back on the next request."""
+    from tests.helpers.templates import SEED_WHATSAPP_VARIABLES
+
+    set_conn(httpserver.url_for("/"), password=PASSWORD, api_key="k-123")
+    httpserver.expect_request("/send").respond_with_json({"mtNum": "1"})
+    httpserver.expect_request("/api/message-matchers").respond_with_json({"code": "ok"})
     client = make_client()
     short = dict(MSG, id="a")
     long = dict(MSG, id="b" * 60, message={"type": "WHATSAPP", "data": {
         "instantContent": {"type": "TEXT", "data": {"text": "a longer text " * 20}}, "serviceNumber": "SENDER"}})
-    assert [client.send(m).mt_num for m in (short, long, short)] == ["1", "2", "2"]
-    bodies = [json.loads(request.data) for request, _ in platform.log]
-    assert [b["id"] for b in bodies] == ["a", "b" * 60, "a"]
-    assert [int(r.headers["Content-Length"]) for r, _ in platform.log] == [len(r.data) for r, _ in platform.log]
-    assert [r.headers.get("Cookie") for r, _ in platform.log] == [None, "lb=node-7", "lb=node-7"]
-    assert all("X-API-KEY" not in r.headers for r, _ in platform.log)
+    for message in (short, long, short):
+        client.send(message)
+    client.create_template(SEED_WHATSAPP_VARIABLES)
+    client.send(long)
+    httpserver.clear_all_handlers()
+    httpserver.expect_oneshot_request("/send").respond_with_response(
+        Response('{"mtNum": "2"}', content_type="application/json", headers={"Set-Cookie": "lb=node-7; Path=/"}))
+    httpserver.expect_request("/send").respond_with_json({"mtNum": "3"})
+    assert [client.send(m).mt_num for m in (short, long)] == ["2", "3"]
+
+    log = [request for request, _ in httpserver.log]
+    assert [r.path for r in log] == ["/send"] * 3 + ["/api/message-matchers"] + ["/send"] * 3
+    assert [json.loads(r.data).get("id") for r in log] == ["a", "b" * 60, "a", None, "b" * 60, "a", "b" * 60]
+    assert [int(r.headers["Content-Length"]) for r in log] == [len(r.data) for r in log]
+    assert [r.headers.get("X-API-KEY") for r in log] == [None] * 3 + ["k-123"] + [None] * 3
+    assert [r.headers.get("Cookie") for r in log] == [None] * 6 + ["lb=node-7"]
 
 
-def test_headers_set_on_the_sync_session_after_a_send_go_with_the_next_one(platform):
+def test_headers_and_auth_set_on_the_sync_session_after_a_send_go_with_the_next_one(platform):
     from airflow_provider_messaging.client import MessagingClient
     from tests.helpers.clients import settings_from_env
 
@@ -497,4 +509,7 @@ def test_headers_set_on_the_sync_session_after_a_send_go_with_the_next_one(platf
         client.send(MSG)
         client.session.headers["X-Trace"] = "abc"
         client.send(MSG)
-    assert [r.headers.get("X-Trace") for r, _ in platform.log] == [None, "abc"]
+        client.session.auth = ("proxy-user", "proxy-pass")  # auth (it may sign the body): prepared per request
+        client.send(MSG)
+    assert [r.headers.get("X-Trace") for r, _ in platform.log] == [None, "abc", "abc"]
+    assert [bool(r.headers.get("Authorization")) for r, _ in platform.log] == [False, False, True]
