@@ -1,19 +1,12 @@
 """``MessagingRetryPolicy`` on real task failures under dag.test(): Airflow's task runner consults it,
-and the scheduler loop of dag.test() honours the delay it returns."""
+and the scheduler loop of dag.test() honours the delay it returns. Airflow 3.3+ only (tests/conftest.py
+leaves this file out on older Airflow)."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
-from airflow_provider_messaging.compat import HAS_RETRY_POLICY
 from tests.helpers.airflow import task_states, xcom_values
-
-pytestmark = pytest.mark.skipif(
-    not HAS_RETRY_POLICY,
-    reason="Airflow < 3.3 has no task retry_policy (airflow.sdk.RetryPolicy): MessagingRetryPolicy needs 3.3",
-)
 
 DAGS = "tests/integration/dags/retry_policy_dags.py"
 

@@ -1,24 +1,17 @@
 """``MessagingRetryPolicy`` judged on real exceptions: each one raised by the client against a real peer
 (pytest-httpserver answering as the platform documents, the sandbox, a closed port, a server that drops
-the connection), then handed to the policy as Airflow's task runner hands it over."""
+the connection), then handed to the policy as Airflow's task runner hands it over.
+
+Airflow 3.3+ only (tests/conftest.py leaves this file out on older Airflow, where
+test_retry_policy_availability.py checks what a user gets instead)."""
 
 from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
-import textwrap
 from datetime import timedelta
 
 import pytest
-
-from airflow_provider_messaging.compat import HAS_RETRY_POLICY
-
-if not HAS_RETRY_POLICY:
-    pytest.skip("Airflow < 3.3 has no task retry_policy (airflow.sdk.RetryPolicy): MessagingRetryPolicy needs 3.3",
-                allow_module_level=True)
-
 from airflow.sdk import RetryAction
 from werkzeug import Response
 
@@ -27,7 +20,6 @@ from airflow_provider_messaging.client.sync import MessagingClient
 from airflow_provider_messaging.exceptions import MessagingApiError
 from airflow_provider_messaging.ledger import ExactlyOnceSend, MemoryLedger
 from airflow_provider_messaging.retry_policy import MessagingRetryPolicy
-from tests.helpers.airflow import ROOT
 from tests.helpers.peers import dropping_server
 from tests.helpers.templates import VIBER_DOCUMENTED
 
@@ -170,34 +162,3 @@ def test_the_policy_serializes_and_checks_its_arguments():
     assert (again.base_delay, again.max_delay, again.retry_ambiguous) == (policy.base_delay, policy.max_delay, True)
     with pytest.raises(ValueError):
         MessagingRetryPolicy(base_delay=timedelta(seconds=10), max_delay=timedelta(seconds=1))
-
-
-#: Airflow 3.1/3.2 stand-in: the SDK without its retry-policy module (what those versions lack)
-OLD_AIRFLOW = textwrap.dedent("""
-    import importlib.abc, sys
-
-    class NoRetryPolicies(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "airflow.sdk.definitions.retry_policy":
-                raise ImportError("No module named 'airflow.sdk.definitions.retry_policy'")
-            return None
-
-    sys.meta_path.insert(0, NoRetryPolicies())
-    # an unrelated DAG file's imports: everything else in the provider still imports
-    import airflow_provider_messaging.operators.send, airflow_provider_messaging.sensors.delivery
-    import airflow_provider_messaging.notifications.messaging, airflow_provider_messaging.hooks.messaging
-    print("others ok")
-    try:
-        import airflow_provider_messaging.retry_policy
-    except ImportError as exc:
-        print("ImportError:", exc)
-""")
-
-
-def test_on_an_airflow_without_retry_policies_importing_it_says_so_and_nothing_else_breaks():
-    result = subprocess.run([sys.executable, "-c", OLD_AIRFLOW], capture_output=True, text=True, cwd=ROOT,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "others ok" in result.stdout
-    assert "ImportError: airflow_provider_messaging.retry_policy.MessagingRetryPolicy needs Airflow 3.3 or later" \
-        in result.stdout
