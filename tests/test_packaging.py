@@ -10,8 +10,6 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
-
 from tests.conftest import ROOT
 
 
