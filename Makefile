@@ -55,9 +55,10 @@ test-oldest: sync-oldest
 test-load: sync
 	MESSAGING_LOAD_TESTS=1 $(UV) run --frozen --no-sync python -m pytest -m load -s $(PYTEST_ARGS)
 
-# ruff (lint + format check) and mypy (strict) on the package; configured in pyproject.toml
+# ruff (lint + format check) and mypy (strict) on the package, ruff's lint on the tests too;
+# configured in pyproject.toml
 lint: sync
-	$(UV) run --frozen --no-sync ruff check airflow_provider_messaging
+	$(UV) run --frozen --no-sync ruff check airflow_provider_messaging tests
 	$(UV) run --frozen --no-sync ruff format --check airflow_provider_messaging
 	$(UV) run --frozen --no-sync mypy
 
