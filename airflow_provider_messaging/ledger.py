@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: the longest name of a ledger scope (a campaign's is cut to it: see ``campaign.keys``)
+SCOPE_MAX = 200
 IN_FLIGHT = "in_flight"
 ACCEPTED = "accepted"
 FAILED = "failed"

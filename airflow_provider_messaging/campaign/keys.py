@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from airflow_provider_messaging.ledger import SCOPE_MAX
+
 _SEP = "\x1f"
 #: the longest scope the message store takes
-SCOPE_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class CampaignKey:
         """``campaign_id`` when given; else DAG, task, logical date or run id (and the map index of
         an instance mapped over something else than ``shard``)."""
         if campaign_id:
-            return cls(key=f"id{_SEP}{campaign_id}", scope=_scope(f"campaign:{campaign_id}"))
+            return cls(key=f"id{_SEP}{campaign_id}", scope=scope_for_id(campaign_id))
         parts = [dag_id, task_id, run_key] + ([] if map_index is None or map_index < 0 else [str(map_index)])
         return cls(key=_SEP.join(["run", *parts]), scope=_scope("campaign:" + "/".join(parts)))
 
@@ -47,6 +48,11 @@ class CampaignKey:
         """The message's partner id: 32 hex digits."""
         raw = _SEP.join((self.key, channel, recipient))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def scope_for_id(campaign_id: str) -> str:
+    """The ledger scope of a campaign with a user-given ``campaign_id`` (the operator's and the sensor's)."""
+    return _scope(f"campaign:{campaign_id}")
 
 
 def _scope(name: str) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from airflow_provider_messaging.campaign.keys import scope_for_id
 from airflow_provider_messaging.models.outcomes import MAX_STATUS_BATCH, PENDING, outcome_of
 from airflow_provider_messaging.store.reconcile import aresolve_unconfirmed
 from airflow_provider_messaging.store.records import ACCEPTED
@@ -62,7 +63,7 @@ def scope_of(campaign: Any) -> str:
         raise ValueError(f"campaign: the summaries belong to different campaigns: {sorted(scopes)}")
     if isinstance(campaign, str) and campaign.strip():
         text = campaign.strip()
-        return text if text.startswith("campaign:") else f"campaign:{text}"
+        return text if text.startswith("campaign:") else scope_for_id(text)
     raise ValueError(
         "campaign: expected a campaign summary (the operator's XCom), a list of shard summaries, "
         f"or a campaign id; got {campaign!r}"

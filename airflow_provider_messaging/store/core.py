@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from airflow_provider_messaging.ledger import SCOPE_MAX
 from airflow_provider_messaging.store import queries
 from airflow_provider_messaging.store.errors import InvalidRecordError, StoreError
 from airflow_provider_messaging.store.records import (
@@ -131,7 +132,8 @@ class MessageStore:
 
     @property
     def engine(self) -> Engine:
-        """The sync engine (created on first use)."""
+        """The sync engine (created on first use). Both engines keep bound values (numbers, message
+        texts) out of their errors' text (``hide_parameters``): such errors reach logs."""
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
@@ -139,7 +141,7 @@ class MessageStore:
                     kwargs: dict[str, Any] = {"pool_pre_ping": True}
                     if self.backend == "sqlite":
                         kwargs = {"connect_args": {"timeout": self.busy_timeout, "check_same_thread": False}}
-                    self._engine = self._configure(create_engine(sync_url(self.url), **kwargs))
+                    self._engine = self._configure(create_engine(sync_url(self.url), hide_parameters=True, **kwargs))
         return self._engine
 
     def async_engine(self) -> AsyncEngine:
@@ -154,7 +156,7 @@ class MessageStore:
             if self.backend == "sqlite":
                 # aiosqlite connections are threads: no pool, nothing left behind when the loop ends
                 kwargs = {"poolclass": NullPool, "connect_args": {"timeout": self.busy_timeout}}
-            engine = create_async_engine(async_url(self.url), **kwargs)
+            engine = create_async_engine(async_url(self.url), hide_parameters=True, **kwargs)
             self._configure(engine.sync_engine)
             self._async_engines[loop] = engine
         return engine
@@ -445,8 +447,10 @@ class StoreSendLedger:
     """
 
     def __init__(self, store: MessageStore, scope: str = SEND_SCOPE) -> None:
-        if not isinstance(scope, str) or not scope or len(scope) > 200:
-            raise InvalidRecordError(f"scope must be a non-empty string of at most 200 characters, got {scope!r}")
+        if not isinstance(scope, str) or not scope or len(scope) > SCOPE_MAX:
+            raise InvalidRecordError(
+                f"scope must be a non-empty string of at most {SCOPE_MAX} characters, got {scope!r}"
+            )
         self.store = store
         self.scope = scope
 

@@ -46,3 +46,15 @@ def test_a_long_campaign_name_gets_a_scope_the_store_takes():
     key = CampaignKey.of(campaign_id="x" * 300)
     assert len(key.scope) == 200 and key.scope.startswith("campaign:xxx")
     assert key.scope != CampaignKey.of(campaign_id="x" * 301).scope
+
+
+def test_a_long_campaign_id_names_the_same_scope_for_the_operator_and_the_sensor():
+    from airflow_provider_messaging.campaign.keys import CampaignKey
+    from airflow_provider_messaging.campaign.tracking import scope_of
+    from airflow_provider_messaging.ledger import SCOPE_MAX
+
+    campaign_id = "spring-sale-" + "x" * 300
+    scope = CampaignKey.of(campaign_id=campaign_id).scope
+    assert len(scope) <= SCOPE_MAX
+    assert scope_of(campaign_id) == scope == scope_of({"scope": scope})
+    assert scope_of("short-id") == CampaignKey.of(campaign_id="short-id").scope == "campaign:short-id"

@@ -171,3 +171,19 @@ def test_mo_and_cursors_from_an_event_loop(store: MessageStore) -> None:
     assert store.get_cursor("never", default=0) == 0
     with pytest.raises(InvalidRecordError, match="cursor name must be a non-empty string"):
         store.set_cursor("", 1)
+
+
+def test_a_database_error_names_no_number_and_no_message_text(store: MessageStore) -> None:
+    """Store errors reach logs (the receiver's, a trigger's error event): the values bound to the
+    failed statement (subscribers' numbers, what they wrote) are not in their text."""
+    store.record_mo([mo("t1")])
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE messaging_incoming_messages")  # then one the insert cannot fill
+        conn.exec_driver_sql("CREATE TABLE messaging_incoming_messages (id INTEGER PRIMARY KEY, transaction_id TEXT)")
+    with pytest.raises(Exception) as info:
+        store.record_mo([mo("t2", "my secret reply")])
+    with pytest.raises(Exception) as ainfo:
+        asyncio.run(store.arecord_mo([mo("t3", "my secret reply")]))
+    for error in (info.value, ainfo.value):
+        assert "incoming_messages" in str(error)  # the error still says what failed
+        assert "79161234567" not in str(error) and "my secret reply" not in str(error)
