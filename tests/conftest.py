@@ -15,13 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_messaging.compat import HAS_RETRY_POLICY
 from tests.helpers.airflow import ROOT, conn_json
-
-# MessagingRetryPolicy needs Airflow 3.3+ (the task retry_policy argument): on older Airflow its tests are
-# not collected, and tests/unit/test_retry_policy_availability.py checks what a user gets there instead
-if not HAS_RETRY_POLICY:
-    collect_ignore = ["unit/test_retry_policy.py", "integration/test_retry_policy_dags.py"]
 
 # message stores on SQLite and PostgreSQL (the receiver, the incoming-message trigger)
 pytest_plugins = ["tests.helpers.stores"]
@@ -34,6 +28,14 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_DAGS)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+
+# (imported once the environment above is set: it imports Airflow)
+from airflow_provider_messaging.compat import HAS_RETRY_POLICY  # noqa: E402
+
+# MessagingRetryPolicy needs Airflow 3.3+ (the task retry_policy argument): on older Airflow its tests are
+# not collected, and tests/unit/test_retry_policy_availability.py checks what a user gets there instead
+if not HAS_RETRY_POLICY:
+    collect_ignore = ["unit/test_retry_policy.py", "integration/test_retry_policy_dags.py"]
 
 
 @pytest.fixture(scope="session")
