@@ -108,6 +108,12 @@ def outcome_from_xcom(entry: Mapping[str, Any]) -> str:
     return outcome_of(status, code)
 
 
+def is_rendered_structure(value: Any, openers: str = "[{") -> bool:
+    """Whether ``value`` is a string that starts like a rendered list or dict (not an empty one)."""
+    head = value.strip()[:1] if isinstance(value, str) else ""
+    return bool(head) and head in openers
+
+
 def parse_rendered(text: str, what: str, expected: str) -> Any:
     """A value Jinja rendered into a string: JSON, else a Python literal, else ``ValueError``."""
     text = text.strip()
@@ -116,7 +122,7 @@ def parse_rendered(text: str, what: str, expected: str) -> Any:
     except ValueError:
         try:
             return ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise ValueError(f"{what}: cannot read {text[:80]!r} as {expected}") from None
 
 
@@ -147,7 +153,7 @@ def resolve_mt_nums(value: Any) -> tuple[list[str], list[str]]:
             found.setdefault(str(item), None)
         elif isinstance(item, str):
             text = item.strip()
-            if text[:1] in "[{(":
+            if is_rendered_structure(text, "[{("):
                 walk(parse_rendered(text, "mt_nums", "a list of mtNums"))
             else:
                 for part in _SEPARATORS.split(text):

@@ -12,10 +12,8 @@ Importing this module loads no HTTP library, pydantic or SQLAlchemy: DAG files s
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import hashlib
-import json
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,16 +44,14 @@ _SEPARATORS = re.compile(r"[,;\n]+")
 def rendered_list(item: Any) -> list[Any]:
     """``item``, or its elements when it is the text of a list (JSON or Python literal): a templated
     argument renders a list to its text unless the DAG renders templates as native objects."""
-    text = item.strip() if isinstance(item, str) else ""
-    if not (text.startswith("[") and text.endswith("]")):
+    from airflow_provider_messaging.xcom import is_rendered_structure, parse_rendered
+
+    if not (is_rendered_structure(item, "[") and item.strip().endswith("]")):
         return [item]
     try:
-        value = json.loads(text)  # a JSON list (what a JSON variable or an XCom renders to)
-    except ValueError:
-        try:
-            value = ast.literal_eval(text)  # a Python list's repr (what Jinja renders a list to)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return [item]
+        value = parse_rendered(item, "recipients", "a list")
+    except ValueError:  # not a list after all: refused as a number, masked, like any other bad one
+        return [item]
     return value if isinstance(value, list) else [item]
 
 

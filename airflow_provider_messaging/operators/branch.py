@@ -11,7 +11,7 @@ from airflow.sdk import Context
 
 from airflow_provider_messaging.compat import AirflowFailException
 from airflow_provider_messaging.models.outcomes import DELIVERY_OUTCOMES, check_outcomes
-from airflow_provider_messaging.xcom import outcome_from_xcom, parse_rendered, read_statuses
+from airflow_provider_messaging.xcom import is_rendered_structure, outcome_from_xcom, parse_rendered, read_statuses
 
 TaskIds = str | Sequence[str]
 
@@ -30,7 +30,7 @@ def _task_ids(value: Any, what: str) -> list[str]:
 def read_outcome_counts(value: Any) -> Counter[str]:
     """Outcome counts from the sensor's result: per message (``{mtNum: {...}}``) or a campaign's
     counts (``{"outcomes": {...}}``, also a list of them), as rendered."""
-    if isinstance(value, str) and value.strip()[:1] in "[{":
+    if is_rendered_structure(value):
         value = parse_rendered(value, "statuses", "the sensor's result")
     parts = list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else [value]
     if parts and all(isinstance(p, Mapping) and isinstance(p.get("outcomes"), Mapping) for p in parts):

@@ -287,13 +287,12 @@ class DeliveryStatusSensor(BaseSensorOperator):
     def campaign_scope(self) -> str:
         """The tracked campaign's ledger scope (from the rendered ``campaign``)."""
         from airflow_provider_messaging.campaign.tracking import scope_of
+        from airflow_provider_messaging.xcom import is_rendered_structure, parse_rendered
 
         value = self.campaign
-        if isinstance(value, str) and value.strip()[:1] in "[{":
-            from airflow_provider_messaging.xcom import parse_rendered
-
-            value = parse_rendered(value, "campaign", "a campaign summary")
         try:
+            if is_rendered_structure(value):
+                value = parse_rendered(value, "campaign", "a campaign summary")
             return scope_of(
                 list(value) if isinstance(value, Sequence) and not isinstance(value, (str, dict)) else value
             )

@@ -221,3 +221,15 @@ def test_a_soft_fail_skip_on_a_refused_status_request_logs_why(messaging_sandbox
     out = "".join(capfd.readouterr())
     assert "Skipping instead of failing (soft_fail): status request failed:" in out and "Invalid password" in out
     assert "not-the-password" not in out
+
+
+@pytest.mark.parametrize(("rendered", "message"), [
+    ("", "expected a campaign summary"),  # a template that rendered to nothing
+    ("{'scope': ", "cannot read"),  # a summary rendered half
+    ("[{[]: 1}]", "cannot read"),
+])
+def test_a_campaign_that_renders_to_nothing_usable_fails_the_task_clearly(rendered, message):
+    sensor = DeliveryStatusSensor(task_id="w", campaign="{{ ti.xcom_pull('send') }}")
+    sensor.campaign = rendered  # what the template rendered to
+    with pytest.raises(AirflowFailException, match=message):
+        sensor.campaign_scope()
