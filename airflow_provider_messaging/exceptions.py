@@ -151,6 +151,12 @@ class ThrottledError(MessagingApiError):
     code = 3
 
 
+def is_throttle(error: MessagingApiError) -> bool:
+    """Code 3 or HTTP 429: the platform asks for fewer requests at a time (the client lowers its
+    concurrency, the retry policy waits its Retry-After)."""
+    return isinstance(error, ThrottledError) or error.code == 3 or error.http_status == 429
+
+
 class InvalidRequestError(MessagingApiError):
     code = 4
 

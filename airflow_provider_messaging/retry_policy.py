@@ -56,21 +56,15 @@ from airflow_provider_messaging.exceptions import (
     InvalidMessageError,
     MessagingApiError,
     TemplateError,
-    ThrottledError,
     TransportError,
     UnconfirmedSendError,
+    is_throttle,
 )
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-__all__ = ["NON_RETRYABLE_CODES", "TRANSIENT_CODES", "MessagingRetryPolicy"]
-
-#: [decided] send-error codes that no retry can fix (SPEC §1): 2 IP address, 4 invalid request,
-#: 5/6 login/password, 7 sender, 8 recipient, 9 message type, 11 TTL
-NON_RETRYABLE_CODES = frozenset({2, 4, 5, 6, 7, 8, 9, 11})
-#: send-error codes of a transient fault: 1 service unavailable, 100 platform error
-TRANSIENT_CODES = frozenset({1, 100})
+__all__ = ["MessagingRetryPolicy"]
 
 
 def provider_error(exception: BaseException) -> BaseException | None:
@@ -83,10 +77,6 @@ def provider_error(exception: BaseException) -> BaseException | None:
             return current
         current = current.__cause__ or current.__context__
     return None
-
-
-def is_throttle(error: MessagingApiError) -> bool:
-    return isinstance(error, ThrottledError) or error.code == 3 or error.http_status == 429
 
 
 class MessagingRetryPolicy(RetryPolicy):
@@ -133,11 +123,10 @@ class MessagingRetryPolicy(RetryPolicy):
         if isinstance(error, UnconfirmedSendError):
             return RetryDecision.fail("an earlier send got no answer and is not resent blindly (UnconfirmedSendError)")
         assert isinstance(error, MessagingApiError)
-        code = error.code
+        # what is retryable is the error's own verdict: the code tables (SEND_ERRORS, the template
+        # answers) and the client's rules for undocumented answers and transport failures
         if isinstance(error, DuplicateMessageError):
             return RetryDecision.fail("code 10: the platform already accepted this partner id; nothing to retry")
-        if isinstance(code, int) and code in NON_RETRYABLE_CODES:
-            return RetryDecision.fail(f"code {code} ({name}): retrying cannot fix it")
         if isinstance(error, TemplateError) and not error.retryable:
             return RetryDecision.fail(f"the platform refused the template ({name}): retrying cannot fix it")
         if is_throttle(error):
@@ -159,15 +148,14 @@ class MessagingRetryPolicy(RetryPolicy):
                 "the send may have reached the platform and its duplicate control is not known to be on: "
                 "not retried blindly (check the delivery status; see resend_unconfirmed)"
             )
-        transient = (isinstance(code, int) and code in TRANSIENT_CODES) or (
-            error.http_status is not None and error.http_status >= 500
-        )
         # a transport error is retryable when the request never left (refused, DNS) or dedup is on;
         # a malformed URL is not
-        if error.retryable or transient:
+        if error.retryable:
             wait = self.backoff(try_number)
             what = "transport error" if isinstance(error, TransportError) else f"transient fault ({name})"
             return RetryDecision.retry(delay=wait, reason=f"{what}: retry in {wait.total_seconds():g} s")
+        if isinstance(error.code, int):
+            return RetryDecision.fail(f"code {error.code} ({name}): retrying cannot fix it")
         return RetryDecision.fail(f"{name}: not retryable")
 
     # --- DAG serialization (Airflow stores only that a policy is set; kept for completeness) ---------

@@ -25,8 +25,8 @@ from airflow_provider_messaging.exceptions import (
     InvalidMessageError,
     MessagingApiError,
     TemplateNameExistsError,
-    ThrottledError,
     error_from_response,
+    is_throttle,
     template_error_from_response,
 )
 from airflow_provider_messaging.models.outcomes import (
@@ -58,11 +58,6 @@ def classify(exc: httpx.HTTPError | httpx.InvalidURL, *, answered: bool) -> tupl
     if isinstance(exc, BAD_URL_ERRORS):
         return Failure.BAD_URL, type(exc).__name__
     return (Failure.BROKE_OFF, type(exc).__name__) if answered else (Failure.DROPPED, "")
-
-
-def is_throttle(exc: MessagingApiError) -> bool:
-    """Code 3 or HTTP 429: the platform asks for fewer requests at a time."""
-    return isinstance(exc, ThrottledError) or exc.http_status == 429
 
 
 class AsyncMessagingClient(ClientCore):
