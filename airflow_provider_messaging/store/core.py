@@ -370,6 +370,10 @@ class MessageStore:
         pattern, limit = check_mo_query(cursor, text_pattern, limit)
         return await self._atransaction(queries.mo_after, cursor, service_number, pattern, limit)
 
+    async def anewest_mo_id(self) -> int:
+        """The cursor after every MO message stored so far (0: none): where reading "from now" starts."""
+        return await self._atransaction(queries.newest_mo_id)
+
     # --- cursors ----------------------------------------------------------------------------------------
 
     def get_cursor(self, name: str, default: Any = None) -> Any:

@@ -255,6 +255,11 @@ def mo_after(
     return MoPage(messages, rows[-1].id if rows else cursor)
 
 
+def newest_mo_id(conn: Connection) -> int:
+    """The id of the newest stored MO message (0: none)."""
+    return int(conn.execute(select(func.max(incoming_messages.c.id))).scalar() or 0)
+
+
 # --- cursors -----------------------------------------------------------------------------------------------
 
 

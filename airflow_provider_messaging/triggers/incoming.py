@@ -147,7 +147,7 @@ class MessageReceivedTrigger(BaseEventTrigger):
         if value is None:
             if self.start_at == START_EARLIEST:
                 return 0
-            newest = await self._newest_id(store)
+            newest = int(await store.anewest_mo_id())
             await self._save_cursor(store, newest)  # "latest" is fixed once: a restart starts there
             return newest
         return int(value)
@@ -161,14 +161,6 @@ class MessageReceivedTrigger(BaseEventTrigger):
 
     def _asset_key(self) -> str:
         return f"{ASSET_STATE_KEY}:{self.cursor_key}"
-
-    async def _newest_id(self, store: Any) -> int:
-        cursor = 0
-        while True:  # pages of ids only (no filter): ends at the newest stored message
-            page = await store.amo_after(cursor, limit=10_000)
-            if page.cursor == cursor:
-                return cursor
-            cursor = page.cursor
 
     # --- run ----------------------------------------------------------------------------------------
     async def run(self) -> AsyncIterator[TriggerEvent]:

@@ -187,3 +187,10 @@ def test_a_database_error_names_no_number_and_no_message_text(store: MessageStor
     for error in (info.value, ainfo.value):
         assert "incoming_messages" in str(error)  # the error still says what failed
         assert "79161234567" not in str(error) and "my secret reply" not in str(error)
+
+
+def test_the_newest_mo_id_is_where_reading_from_now_starts(store: MessageStore) -> None:
+    assert asyncio.run(store.anewest_mo_id()) == 0
+    store.record_mo([mo("n1"), mo("n2"), mo("n3")])
+    newest = asyncio.run(store.anewest_mo_id())
+    assert store.mo_after(0, limit=10).cursor == newest and store.mo_after(newest).messages == []
