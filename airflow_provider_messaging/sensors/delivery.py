@@ -245,6 +245,7 @@ class DeliveryStatusSensor(BaseSensorOperator):
                 messaging_conn_id=self.messaging_conn_id,
                 poll_interval=self.poke_interval,
                 end_time=time.time() + remaining,
+                first_check_at=time.time() + self.poke_interval,  # this poke was the first check
                 batch_size=self.batch_size,
             )
             if self.campaign is not None
@@ -253,6 +254,7 @@ class DeliveryStatusSensor(BaseSensorOperator):
                 messaging_conn_id=self.messaging_conn_id,
                 poll_interval=self.poke_interval,
                 end_time=time.time() + remaining,
+                first_check_at=time.time() + self.poke_interval,  # this poke was the first check
                 batch_size=self.batch_size,
                 source=self.source,
                 poll_at=self._poll_at(context) if self.source == BOTH else None,

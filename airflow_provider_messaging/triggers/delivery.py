@@ -46,6 +46,8 @@ class DeliveryStatusTrigger(BaseTrigger):
         for messages still not final from ``poll_at`` on). See :mod:`airflow_provider_messaging.sources`.
     :param poll_at: with ``"both"``: UNIX time from which the platform is polled too (absolute, so a
         restarted trigger keeps it).
+    :param first_check_at: UNIX time of the first check (absolute, so a restarted trigger keeps it;
+        the sensor sets it one ``poke_interval`` after the check it made before deferring).
     :param campaign_scope: track a whole campaign instead of ``mt_nums``: its accepted messages are
         read from the message store (``store_conn_id``), never carried in the trigger's kwargs; each
         cycle asks only for those without a final report in the store (full batches), and stores the
@@ -78,6 +80,7 @@ class DeliveryStatusTrigger(BaseTrigger):
         poll_at: float | None = None,
         campaign_scope: str | None = None,
         store_conn_id: str | None = None,
+        first_check_at: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # Airflow: untyped
         self.mt_nums = normalise_mt_nums(mt_nums) if mt_nums else []
@@ -91,7 +94,7 @@ class DeliveryStatusTrigger(BaseTrigger):
         self.batch_size = check_batch_size(batch_size)
         self.source, _ = check_source(source, 0)
         self.poll_at = None if poll_at is None else float(poll_at)
-        self.store_conn_id = store_conn_id
+        self.first_check_at = None if first_check_at is None else float(first_check_at)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Classpath and JSON-only kwargs (no credentials)."""
@@ -107,8 +110,17 @@ class DeliveryStatusTrigger(BaseTrigger):
                 "poll_at": self.poll_at,
                 "campaign_scope": self.campaign_scope,
                 "store_conn_id": self.store_conn_id,
+                "first_check_at": self.first_check_at,
             },
         )
+
+    async def wait_for_first_check(self) -> None:
+        """Until ``first_check_at`` (the sensor checked just before deferring: the trigger does not
+        repeat that check at once), never past the deadline; at once when it has passed (a restart)."""
+        if self.first_check_at is None:
+            return
+        until = self.first_check_at if self.end_time is None else min(self.first_check_at, self.end_time)
+        await asyncio.sleep(max(0.0, until - time.time()))
 
     def _event(
         self, status: str, reports: dict[str, DeliveryReport], message: str, *, fatal: bool = False
@@ -126,6 +138,7 @@ class DeliveryStatusTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Check until every message is final, the deadline passes, or a non-transient error."""
+        await self.wait_for_first_check()
         if self.campaign_scope:
             async for event in self.run_campaign(self.campaign_scope):
                 yield event

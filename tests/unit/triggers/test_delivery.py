@@ -146,3 +146,18 @@ def test_two_copies_running_at_once_agree_and_send_nothing(messaging_sandbox_fac
     assert [first[0]["reports"][m]["outcome"] for m, _, _ in sent] == ["delivered", "memory-capacity-exceeded"]
     assert [sandbox.sent_count(i, d) for _, i, d in sent] == [1, 1]
     assert len(sandbox.messages) == 2
+
+
+def test_the_first_check_waits_for_first_check_at_and_a_restart_after_it_does_not(messaging_sandbox_factory):
+    """The sensor checked just before deferring: the trigger's first check comes one interval later,
+    not at once; a trigger restarted after that time checks at once."""
+    messaging_sandbox_factory(delivery_delay=0)
+    sent = [m for m, _, _ in _send(["79000000011"])]
+    started = time.monotonic()
+    (event,) = _run(DeliveryStatusTrigger(mt_nums=sent, poll_interval=5, timeout=10, first_check_at=time.time() + 0.6))
+    assert event["status"] == "success" and time.monotonic() - started >= 0.55
+    restarted = DeliveryStatusTrigger(**{**DeliveryStatusTrigger(
+        mt_nums=sent, poll_interval=5, timeout=10, first_check_at=time.time() - 1).serialize()[1]})
+    started = time.monotonic()
+    (event,) = _run(restarted)
+    assert event["status"] == "success" and time.monotonic() - started < 3  # not a poll interval later
