@@ -56,7 +56,6 @@ class DeliveryStatusSensor(BaseSensorOperator):
         ``{"campaign", "total", "final", "outcomes": {<outcome>: count}, "statuses_path"}``, and
         writes one JSON line per message (row, masked recipient, partner id, mtNum, outcome,
         status, error code, done date) to ``statuses_path``.
-    :param store_conn_id: the message store's connection (campaigns; default ``messaging_store_default``).
     :param statuses_path: (templated) where a campaign's per-message statuses go; default
         ``statuses.jsonl`` beside the campaign's results (for a campaign id: under this task's folder).
     :param messaging_conn_id: the ``messaging`` connection.
@@ -74,7 +73,8 @@ class DeliveryStatusSensor(BaseSensorOperator):
         asynchronously); ``"both"`` reads the store and polls the platform only for the messages still
         not final ``poll_after`` seconds after the sensor started (a pushed report can be lost).
     :param poll_after: seconds before ``source="both"`` starts polling (default 300).
-    :param store_conn_id: the message store's connection (default ``messaging_store_default``).
+    :param store_conn_id: the message store's connection (pushed reports, campaigns; default
+        ``messaging_store_default``).
 
     Returns (XCom) ``{<mtNum>: {"status", "status_name", "error_code", "failure", "final",
     "done_date", "outcome", "id"}}`` in the order given; ``outcome`` is what
