@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from airflow_provider_messaging.exceptions import InvalidMessageError, MessagingApiError, UnconfirmedSendError
 
@@ -36,7 +36,6 @@ SCOPE_MAX = 200
 IN_FLIGHT = "in_flight"
 ACCEPTED = "accepted"
 FAILED = "failed"
-LedgerState = Literal["in_flight", "accepted", "failed"]
 R = TypeVar("R", bound="HasPartnerId")
 
 

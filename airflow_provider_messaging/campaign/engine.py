@@ -24,6 +24,7 @@ from airflow_provider_messaging.campaign import results as r
 from airflow_provider_messaging.campaign.keys import CampaignKey, shard_of
 from airflow_provider_messaging.campaign.recipients import InputRow
 from airflow_provider_messaging.campaign.render import MessageTemplate, Rejected
+from airflow_provider_messaging.models.codes import DUPLICATE_CODE
 from airflow_provider_messaging.models.send import SendRequest, normalize_dest_addr
 from airflow_provider_messaging.store.records import ACCEPTED, FAILED, InFlight, LedgerRecord
 
@@ -291,7 +292,7 @@ class Campaign:
                 r.DUPLICATE if duplicate else r.ACCEPTED,
                 partner_id=pid,
                 mt_num=mt_num,
-                error_code=10 if duplicate else None,
+                error_code=DUPLICATE_CODE if duplicate else None,
                 reason="the platform had already accepted this id (code 10): not sent again" if duplicate else None,
             )
         )

@@ -127,6 +127,10 @@ class DeliveryFailure(enum.IntEnum):
 FAILURE_NAMES: tuple[str, ...] = tuple(f.failure_name for f in DeliveryFailure)
 
 
+#: how a code outside the documented tables is named (never an error: the platform may add codes)
+UNRECOGNISED_PREFIX = "unrecognised code "
+
+
 def failure_name(code: int | None) -> str | None:
     """Name of a failure code; an unknown code reads ``unrecognised code N`` and never raises."""
     if code is None or code == 0:
@@ -134,7 +138,7 @@ def failure_name(code: int | None) -> str | None:
     try:
         return DeliveryFailure(code).failure_name
     except ValueError:
-        return f"unrecognised code {code}"
+        return f"{UNRECOGNISED_PREFIX}{code}"
 
 
 def status_name(status: int | None) -> str:
@@ -142,7 +146,7 @@ def status_name(status: int | None) -> str:
     try:
         return DeliveryStatus(status).name  # type: ignore[arg-type]
     except ValueError:
-        return f"unrecognised code {status}"
+        return f"{UNRECOGNISED_PREFIX}{status}"
 
 
 # --- Operator templates (SPEC §4, seed 002) -------------------------------------------------------

@@ -30,8 +30,6 @@ from airflow_provider_messaging.models.codes import FAILURE_NAMES, DeliveryFailu
 DELIVERED = "delivered"
 #: Outcome of a message that is not final yet (or not reported by the platform yet).
 PENDING = "pending"
-#: Outcome of an UNDELIVERABLE report whose errorCode is not in the documented table.
-UNRECOGNISED_PREFIX = "unrecognised code "
 
 #: Every outcome a final report can have, in a stable order (the branch operator validates against it).
 FINAL_OUTCOMES: tuple[str, ...] = (DELIVERED, *FAILURE_NAMES, "expired", "deleted", "rejected")

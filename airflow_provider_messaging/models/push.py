@@ -42,8 +42,8 @@ class PushedReport(DeliveryReport):
 
     @field_validator("error_code", mode="before")
     @classmethod
-    def _code_or_zero(cls, value: Any) -> Any:
-        return 0 if value is None or value == "" else _no_bool(value)
+    def _code_not_bool(cls, value: Any) -> Any:  # besides DeliveryReport's rule (absent or "" is 0)
+        return _no_bool(value)
 
 
 class IncomingMessage(BaseModel):

@@ -39,6 +39,12 @@ _DEST_SEPARATORS = re.compile(r"[\s\-()]")
 DEST_ADDR_DIGITS = re.compile(r"^[0-9]{10,15}\Z")
 
 
+def _shape(digits: str) -> str:
+    """What is wrong with a number, without the number: its length, and whether it has other characters."""
+    others = sum(not ch.isdigit() for ch in digits)
+    return f"{len(digits) - others} digits" + (f" and {others} other character(s)" if others else "")
+
+
 def normalize_dest_addr(value: str) -> str:
     """Strip spaces, dashes and parentheses and a leading ``+``; check what is left.
 
@@ -53,7 +59,7 @@ def normalize_dest_addr(value: str) -> str:
     if not DEST_ADDR_DIGITS.match(digits):
         raise ValueError(
             "must be country code + operator code + number, 10 to 15 digits (spaces, dashes, "
-            f"parentheses and a leading + allowed), got {value!r}"
+            f"parentheses and a leading + allowed), got {_shape(digits)}"  # never the number: personal data
         )
     return digits
 
